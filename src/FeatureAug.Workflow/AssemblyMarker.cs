@@ -1,0 +1,1 @@
+namespace FeatureAug.Workflow; internal static class AssemblyMarker { }
