@@ -1,1 +1,0 @@
-namespace FeatureAug.Workflow; internal static class AssemblyMarker { }
