@@ -1,0 +1,131 @@
+using System.CommandLine;
+using FeatureAug.Core.Fsa;
+using FeatureAug.Workflow;
+
+namespace FeatureAug.Cli;
+
+/// <summary>The options of `featureaug run`, and their mapping onto a <see cref="RunRequest"/>.</summary>
+internal sealed class RunOptionsBinding
+{
+    private static readonly TrainingSettings TrainingDefaults = new();
+    private static readonly FsaOptions FsaDefaults = new();
+    private static readonly ExecutionSettings ExecutionDefaults = new();
+
+    public Option<string> Dataset { get; } = new("--dataset")
+    {
+        Description = "fashion-mnist-lt | cifar10-lt | cifar100-lt | idx | cifar10 | cifar100 | imagefolder",
+        DefaultValueFactory = _ => "fashion-mnist-lt",
+    };
+    public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Directory with the data set files" };
+    public Option<double> ImbalanceFactor { get; } = new("--imbalance-factor") { Description = "n_max / n_min of the long-tailed training set", DefaultValueFactory = _ => 100 };
+    public Option<string> Profile { get; } = new("--profile") { Description = "exp | step", DefaultValueFactory = _ => "exp" };
+    public Option<int?> MaxPerClass { get; } = new("--max-per-class") { Description = "Cap on training images per class" };
+    public Option<int?> ImageSize { get; } = new("--image-size") { Description = "imagefolder: resize images to SIZE x SIZE" };
+    public Option<int> Channels { get; } = new("--channels") { Description = "imagefolder: 1 (grayscale) or 3 (RGB)", DefaultValueFactory = _ => 3 };
+    public Option<string> Model { get; } = new("--model")
+    {
+        Description = "resnet8 | resnet20 | resnet32 | resnet44 | resnet56 | resnet18 | resnet34",
+        DefaultValueFactory = _ => "resnet8",
+    };
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Phase-I epochs", DefaultValueFactory = _ => TrainingDefaults.Epochs };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Phase-I batch size", DefaultValueFactory = _ => TrainingDefaults.BatchSize };
+    public Option<double> LearningRate { get; } = new("--lr") { Description = "Phase-I learning rate", DefaultValueFactory = _ => TrainingDefaults.LearningRate };
+    public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "Phase-I weight decay", DefaultValueFactory = _ => TrainingDefaults.WeightDecay };
+    public Option<string> Schedule { get; } = new("--schedule") { Description = "cosine | step", DefaultValueFactory = _ => TrainingDefaults.Schedule };
+    public Option<int> EpochsPerActivity { get; } = new("--epochs-per-activity") { Description = "Phase-I epochs per workflow activity", DefaultValueFactory = _ => TrainingDefaults.EpochsPerActivity };
+    public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda (auto = CUDA when available)", DefaultValueFactory = _ => "auto" };
+    public Option<int> Threads { get; } = new("--threads") { Description = "CPU threads for TorchSharp (0 = all cores)", DefaultValueFactory = _ => 0 };
+    public Option<int> Seed { get; } = new("--seed") { Description = "Seed of every random choice", DefaultValueFactory = _ => 0 };
+    public Option<string> Output { get; } = new("--output") { Description = "Directory for report.json, report.md, plots and checkpoints", DefaultValueFactory = _ => "runs/latest" };
+
+    public Option<double> TauS { get; } = new("--tau-s") { Description = "CAM threshold above which a location is class-specific", DefaultValueFactory = _ => FsaDefaults.TauS };
+    public Option<double> TauG { get; } = new("--tau-g") { Description = "CAM threshold below which a location is class-generic", DefaultValueFactory = _ => FsaDefaults.TauG };
+    public Option<double> HeadRatio { get; } = new("--head-ratio") { Description = "h_r: share of training samples in the head classes", DefaultValueFactory = _ => FsaDefaults.HeadRatio };
+    public Option<int> Na { get; } = new("--na") { Description = "N_a: fused features per real tail sample in a batch", DefaultValueFactory = _ => FsaDefaults.Na };
+    public Option<int> Nf { get; } = new("--nf") { Description = "N_f: confusing classes per tail class", DefaultValueFactory = _ => FsaDefaults.Nf };
+    public Option<int> Nt { get; } = new("--nt") { Description = "N_t: real tail samples per batch", DefaultValueFactory = _ => FsaDefaults.Nt };
+    public Option<int> FineTuneIterations { get; } = new("--finetune-iterations") { Description = "Phase-II iterations", DefaultValueFactory = _ => FsaDefaults.FineTuneIterations };
+    public Option<double> FineTuneLearningRate { get; } = new("--finetune-lr") { Description = "Phase-II learning rate", DefaultValueFactory = _ => FsaDefaults.FineTuneLearningRate };
+    public Option<int> Views { get; } = new("--views") { Description = "Augmented views per training image besides the clean one", DefaultValueFactory = _ => FsaDefaults.Views };
+    public Option<bool> ConfusingHeadOnly { get; } = new("--confusing-head-only") { Description = "Restrict confusing classes to head classes" };
+
+    public Option<string> Store { get; } = new("--store") { Description = "local | blob", DefaultValueFactory = _ => "local" };
+    public Option<string?> Connection { get; } = new("--connection") { Description = "Blob storage connection string (e.g. Azurite)" };
+    public Option<string?> AccountUrl { get; } = new("--account-url") { Description = "Blob account URL, authenticated with DefaultAzureCredential" };
+    public Option<string?> RunId { get; } = new("--run-id") { Description = "Run id (default: derived from the time); re-using a finished id does no work" };
+    public Option<string> Mode { get; } = new("--mode") { Description = "full | rebalance", DefaultValueFactory = _ => "full" };
+    public Option<string?> ModelName { get; } = new("--model-name") { Description = "Registered model to create or rebalance" };
+    public Option<int> ExtractShards { get; } = new("--extract-shards") { Description = "Feature-extraction activities (fan-out)", DefaultValueFactory = _ => ExecutionDefaults.ExtractShards };
+    public Option<int> Concurrency { get; } = new("--activity-concurrency") { Description = "Activities the embedded engine runs at once", DefaultValueFactory = _ => 2 };
+    public Option<double> PromotionMargin { get; } = new("--promotion-margin") { Description = "Balanced-accuracy gain a challenger needs over the champion", DefaultValueFactory = _ => ExecutionDefaults.PromotionMargin };
+
+    public IEnumerable<Option> All => new Option[]
+    {
+        Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, Model, Epochs, BatchSize, LearningRate,
+        WeightDecay, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
+        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, Store, Connection, AccountUrl, RunId, Mode,
+        ModelName, ExtractShards, Concurrency, PromotionMargin,
+    };
+
+    /// <summary>Builds the orchestration input; throws <see cref="ArgumentException"/> naming a bad option.</summary>
+    public RunRequest ToRequest(ParseResult parse, string runId)
+    {
+        string mode = parse.GetValue(Mode)!;
+        var runMode = mode switch
+        {
+            "full" => RunMode.Full,
+            "rebalance" => RunMode.Rebalance,
+            _ => throw new ArgumentException($"--mode must be full or rebalance, not '{mode}'."),
+        };
+        string profile = parse.GetValue(Profile)!;
+        if (profile is not ("exp" or "step")) throw new ArgumentException($"--profile must be exp or step, not '{profile}'.");
+        string dataset = parse.GetValue(Dataset)!;
+        string architecture = parse.GetValue(Model)!;
+        string modelName = parse.GetValue(ModelName) ?? $"{dataset}-{architecture}";
+        if (runMode == RunMode.Rebalance && parse.GetValue(ModelName) is null)
+            throw new ArgumentException("--mode rebalance needs --model-name (the registered model to rebalance).");
+
+        var training = TrainingDefaults with
+        {
+            Epochs = parse.GetValue(Epochs),
+            BatchSize = parse.GetValue(BatchSize),
+            LearningRate = parse.GetValue(LearningRate),
+            WeightDecay = parse.GetValue(WeightDecay),
+            Schedule = parse.GetValue(Schedule)!,
+            EpochsPerActivity = parse.GetValue(EpochsPerActivity),
+        };
+        var fsa = FsaDefaults with
+        {
+            TauS = parse.GetValue(TauS),
+            TauG = parse.GetValue(TauG),
+            HeadRatio = parse.GetValue(HeadRatio),
+            Na = parse.GetValue(Na),
+            Nf = parse.GetValue(Nf),
+            Nt = parse.GetValue(Nt),
+            FineTuneIterations = parse.GetValue(FineTuneIterations),
+            FineTuneLearningRate = parse.GetValue(FineTuneLearningRate),
+            Views = parse.GetValue(Views),
+            ConfusingHeadOnly = parse.GetValue(ConfusingHeadOnly),
+            Seed = parse.GetValue(Seed),
+        };
+        var execution = ExecutionDefaults with
+        {
+            Device = parse.GetValue(Device)!,
+            Threads = parse.GetValue(Threads),
+            Seed = parse.GetValue(Seed),
+            ExtractShards = parse.GetValue(ExtractShards),
+            PromotionMargin = parse.GetValue(PromotionMargin),
+        };
+        var data = new DatasetReference(
+            Kind: dataset,
+            DataDir: parse.GetValue(DataDir),
+            ImbalanceFactor: parse.GetValue(ImbalanceFactor),
+            Profile: profile,
+            MaxPerClass: parse.GetValue(MaxPerClass),
+            ImageSize: parse.GetValue(ImageSize),
+            Channels: parse.GetValue(Channels));
+        var request = new RunRequest(runId, data, modelName, architecture, runMode, training, fsa, execution);
+        RunRequestValidation.Validate(request);
+        return request;
+    }
+}
