@@ -1,3 +1,5 @@
+using FeatureAug.Core.Fsa;
+
 namespace FeatureAug.Workflow;
 
 /// <summary>Full trains the backbone (Phase I) then rebalances; Rebalance reuses the model's champion backbone.</summary>
@@ -47,7 +49,7 @@ public sealed record RunRequest(
     string Architecture,
     RunMode Mode,
     TrainingSettings Training,
-    FsaSettings Fsa,
+    FsaOptions Fsa,
     ExecutionSettings Execution);
 
 /// <summary>Class counts and image shape of a validated data set.</summary>
