@@ -100,7 +100,9 @@ public sealed record EvaluateInput(
 
 public sealed record StageTimings(double Phase1Seconds, double ExtractSeconds, double FuseSeconds, double FineTuneSeconds);
 
-public sealed record EvaluateResult(string ReportPath, string MarkdownPath, IReadOnlyDictionary<string, double> Top1, IReadOnlyDictionary<string, double> TailTop1, string ModelPath);
+public sealed record EvaluateResult(
+    string ReportPath, string MarkdownPath, IReadOnlyDictionary<string, double> Top1, IReadOnlyDictionary<string, double> TailTop1,
+    string ModelPath, string HeadPath, string? ChampionRunId, double? ChampionTop1);
 
 public sealed record PromoteInput(RunRequest Request, EvaluateResult Evaluation, BackboneReference Backbone);
 

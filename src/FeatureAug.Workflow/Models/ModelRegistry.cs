@@ -2,7 +2,11 @@ using FeatureAug.Workflow.Storage;
 
 namespace FeatureAug.Workflow.Models;
 
-/// <summary>A registered production classifier: what it is, what data rebalances it, and whether nightly.</summary>
+/// <summary>
+/// A registered production classifier: what it is, what data rebalances it, and whether nightly.
+/// <see cref="BackbonePath"/> names a backbone brought from elsewhere (safetensors or PyTorch state_dict)
+/// that Rebalance runs use until the model has a champion.
+/// </summary>
 public sealed record ModelRecord(
     string Name,
     string Architecture,
@@ -10,7 +14,8 @@ public sealed record ModelRecord(
     IReadOnlyList<string> Classes,
     DatasetReference Dataset,
     bool NightlyRebalance,
-    DateTimeOffset RegisteredUtc);
+    DateTimeOffset RegisteredUtc,
+    string? BackbonePath = null);
 
 /// <summary>The model's current champion: the backbone and head it serves, and their balanced accuracy.</summary>
 public sealed record ChampionPointer(
@@ -21,6 +26,9 @@ public sealed record ChampionPointer(
     string Method,
     double Top1,
     DateTimeOffset PromotedUtc);
+
+/// <summary>The champion's balanced accuracy measured on the challenger's held-out data.</summary>
+public sealed record ChampionEvaluation(string RunId, double Top1);
 
 /// <summary>One entry of a model's history: every promotion and rollback, appended, never rewritten.</summary>
 public sealed record PromotionRecord(
@@ -80,11 +88,13 @@ public sealed class ModelRegistry(IArtifactStore store)
 
     /// <summary>
     /// Makes <paramref name="challenger"/> the champion when there is none, or when its Top1 beats the
-    /// champion's by more than <paramref name="margin"/>. Races are settled by the pointer's ETag: a loser
+    /// champion's by more than <paramref name="margin"/>. The champion's figure is
+    /// <paramref name="championToday"/> when that measured the current champion on the same held-out data,
+    /// else the figure recorded at its promotion. Races are settled by the pointer's ETag: a loser
     /// re-reads the pointer and decides again against the new champion.
     /// </summary>
     public async Task<PromotionDecision> TryPromoteAsync(
-        string name, ChampionPointer challenger, double margin, CancellationToken cancellationToken)
+        string name, ChampionPointer challenger, double margin, ChampionEvaluation? championToday, CancellationToken cancellationToken)
     {
         if (!double.IsFinite(challenger.Top1))
             return new PromotionDecision(false, null, challenger.Top1, margin, "challenger accuracy is not a number");
@@ -94,10 +104,12 @@ public sealed class ModelRegistry(IArtifactStore store)
             var current = await store.TryReadJsonAsync<ChampionPointer>(pointerPath, cancellationToken);
             if (current is not null && current.Value.RunId == challenger.RunId)
                 return new PromotionDecision(true, current.Value.Top1, challenger.Top1, margin, "this run is already the champion");
-            if (current is not null && challenger.Top1 <= current.Value.Top1 + margin)
+            double? championTop1 = current is null ? null
+                : championToday is not null && championToday.RunId == current.Value.RunId ? championToday.Top1 : current.Value.Top1;
+            if (current is not null && challenger.Top1 <= championTop1 + margin)
             {
-                return new PromotionDecision(false, current.Value.Top1, challenger.Top1, margin,
-                    $"challenger {challenger.Top1:P2} does not beat champion {current.Value.Top1:P2} by more than {margin:P2}");
+                return new PromotionDecision(false, championTop1, challenger.Top1, margin,
+                    $"challenger {challenger.Top1:P2} does not beat champion {championTop1:P2} by more than {margin:P2}");
             }
 
             var next = challenger with { Version = (current?.Value.Version ?? 0) + 1, PromotedUtc = DateTimeOffset.UtcNow };
@@ -107,9 +119,9 @@ public sealed class ModelRegistry(IArtifactStore store)
 
             string reason = current is null
                 ? "first champion of this model"
-                : $"challenger {challenger.Top1:P2} beats champion {current.Value.Top1:P2} by more than {margin:P2}";
+                : $"challenger {challenger.Top1:P2} beats champion {championTop1:P2} by more than {margin:P2}";
             await AppendHistoryAsync(name, new PromotionRecord(next.Version, "promote", next, current?.Value, reason, next.PromotedUtc), cancellationToken);
-            return new PromotionDecision(true, current?.Value.Top1, challenger.Top1, margin, reason);
+            return new PromotionDecision(true, championTop1, challenger.Top1, margin, reason);
         }
     }
 

@@ -1,0 +1,103 @@
+using System.Globalization;
+using FeatureAug.Core.Data;
+using FeatureAug.Core.Models;
+using FeatureAug.Core.Training;
+using FeatureAug.Workflow.Storage;
+using TorchSharp;
+
+namespace FeatureAug.Workflow;
+
+/// <summary>
+/// Step 2: Phase I in epoch chunks. A chunk resumes from the newest stored checkpoint, trains to its end
+/// epoch and publishes a checkpoint per epoch, so a lost replica costs at most one chunk and a finished
+/// chunk is never trained again.
+/// </summary>
+public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub progress, ActivityExecutionLog executions)
+    : FeatureAugActivity<TrainChunkInput, TrainChunkResult>(executions)
+{
+    public static string ManifestName(int epoch) => $"epoch-{epoch.ToString("D4", CultureInfo.InvariantCulture)}.json";
+
+    protected override string RunIdOf(TrainChunkInput input) => input.Request.RunId;
+
+    protected override async Task<TrainChunkResult?> TryReuseAsync(TrainChunkInput input, CancellationToken cancellationToken)
+    {
+        string manifestPath = ArtifactPath.Combine(ArtifactPath.RunCheckpoints(input.Request.RunId), ManifestName(input.EndEpoch));
+        var manifest = await workspace.Store.TryReadJsonAsync<CheckpointManifest>(manifestPath, cancellationToken);
+        if (manifest is null) return null;
+        var losses = manifest.Value.State.EpochLosses;
+        return new TrainChunkResult(input.EndEpoch, losses.Count > 0 ? losses[^1] : double.NaN, 0, 0, manifestPath);
+    }
+
+    protected override async Task<TrainChunkResult> ComputeAsync(TrainChunkInput input, CancellationToken cancellationToken)
+    {
+        var request = input.Request;
+        var device = PrepareDevice(request.Execution);
+        var split = await workspace.LoadDatasetAsync(request.Dataset, cancellationToken);
+        string scratch = workspace.NewScratchDirectory(request.RunId, "train");
+        try
+        {
+            string checkpoints = ArtifactPath.RunCheckpoints(request.RunId);
+            await DownloadCheckpointAsync(checkpoints, input.StartEpoch, scratch, cancellationToken);
+
+            var options = ToTrainingOptions(request, scratch);
+            var normalization = new Normalization(input.Dataset.Mean, input.Dataset.Std);
+            torch.manual_seed(request.Execution.Seed);
+            using var model = ModelFactory.Create(request.Architecture, input.Dataset.Channels, input.Dataset.Classes.Count);
+            var reporter = new Progress<TrainingProgress>(p => progress.Report(new ActivityProgress(
+                request.RunId, "TrainBackbone",
+                $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch}",
+                (long)(p.Epoch - 1) * p.StepsPerEpoch + p.Step, (long)p.Epochs * p.StepsPerEpoch,
+                p.Loss, p.ImagesPerSecond, DateTimeOffset.UtcNow)));
+            var result = PhaseOneTrainer.TrainUntil(model, split.Train, normalization, options, device, input.EndEpoch, reporter, cancellationToken);
+
+            double lastLoss = result.EpochLosses.Count > 0 ? result.EpochLosses[^1] : double.NaN;
+            if (!double.IsFinite(lastLoss))
+                throw new InvalidRunInputException($"training diverged: epoch {input.EndEpoch} loss is {lastLoss}; lower --lr. No checkpoint was published.");
+
+            // Publish only the epochs this chunk produced; the data files before their manifests.
+            foreach (var manifest in Checkpoint.List(scratch).Where(m => m.Epoch > input.StartEpoch))
+            {
+                foreach (string file in new[] { manifest.ModelFile, manifest.OptimizerFile, ManifestName(manifest.Epoch) })
+                    await workspace.Store.UploadFromFileAsync(ArtifactPath.Combine(checkpoints, file), Path.Combine(scratch, file), cancellationToken);
+            }
+            return new TrainChunkResult(input.EndEpoch, lastLoss, result.Seconds, result.ImagesPerSecond,
+                ArtifactPath.Combine(checkpoints, ManifestName(input.EndEpoch)));
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    /// <summary>Brings the checkpoint of <paramref name="epoch"/> (if any) into the local directory.</summary>
+    private async Task DownloadCheckpointAsync(string checkpoints, int epoch, string localDirectory, CancellationToken cancellationToken)
+    {
+        if (epoch == 0) return;
+        string manifestPath = ArtifactPath.Combine(checkpoints, ManifestName(epoch));
+        var manifest = await workspace.Store.TryReadJsonAsync<CheckpointManifest>(manifestPath, cancellationToken)
+            ?? throw new InvalidOperationException($"Checkpoint {manifestPath} is missing; the previous chunk did not finish.");
+        foreach (string file in new[] { manifest.Value.ModelFile, manifest.Value.OptimizerFile, ManifestName(epoch) })
+            await workspace.Store.DownloadToFileAsync(ArtifactPath.Combine(checkpoints, file), Path.Combine(localDirectory, file), cancellationToken);
+    }
+
+    public static TrainingOptions ToTrainingOptions(RunRequest request, string? checkpointDirectory)
+    {
+        var t = request.Training;
+        return new TrainingOptions
+        {
+            Epochs = t.Epochs,
+            BatchSize = t.BatchSize,
+            LearningRate = t.LearningRate,
+            Momentum = t.Momentum,
+            WeightDecay = t.WeightDecay,
+            WarmupEpochs = t.WarmupEpochs,
+            Schedule = t.Schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
+            Milestones = t.Milestones ?? new[] { (int)Math.Round(t.Epochs * 2 / 3.0), (int)Math.Round(t.Epochs * 5 / 6.0) },
+            Loss = t.Loss == "focal" ? TrainingLoss.Focal : TrainingLoss.CrossEntropy,
+            Augmentation = new AugmentationOptions(t.CropPadding, HorizontalFlip: true),
+            Seed = request.Execution.Seed,
+            CheckpointDirectory = checkpointDirectory,
+            CheckpointsToKeep = int.MaxValue,
+        };
+    }
+}

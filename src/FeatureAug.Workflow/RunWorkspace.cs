@@ -1,0 +1,92 @@
+using FeatureAug.Core.Data;
+using FeatureAug.Workflow.Storage;
+
+namespace FeatureAug.Workflow;
+
+/// <summary>
+/// Moves run artifacts between the artifact store and the local scratch directory where TorchSharp
+/// reads and writes files, and loads the run's data set. Every activity goes through it, so the same
+/// code runs against a local directory and Blob Storage.
+/// </summary>
+public sealed class RunWorkspace(IArtifactStore store, WorkflowServiceOptions options)
+{
+    public IArtifactStore Store => store;
+
+    /// <summary>A fresh local directory for one activity's outputs; deleted by the caller when done.</summary>
+    public string NewScratchDirectory(string runId, string purpose)
+    {
+        string directory = Path.Combine(options.WorkDirectory, ArtifactPath.ValidateIdentifier(runId, "run id"), purpose + "-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    /// <summary>A local copy of an artifact, cached by path and SHA-256 so repeated reads download once.</summary>
+    public async Task<string> GetLocalCopyAsync(string artifactPath, CancellationToken cancellationToken)
+    {
+        var properties = await store.GetPropertiesAsync(artifactPath, cancellationToken)
+            ?? throw new ArtifactNotFoundException(artifactPath);
+        string cached = Path.Combine(options.WorkDirectory, "cache", artifactPath.Replace('/', Path.DirectorySeparatorChar));
+        string stamp = cached + ".etag";
+        if (File.Exists(cached) && File.Exists(stamp) && await File.ReadAllTextAsync(stamp, cancellationToken) == properties.ETag)
+            return cached;
+        Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
+        var downloaded = await store.DownloadToFileAsync(artifactPath, cached, cancellationToken);
+        await File.WriteAllTextAsync(stamp, downloaded.ETag, cancellationToken);
+        return cached;
+    }
+
+    /// <summary>Downloads every artifact under <paramref name="prefix"/> into a local directory mirroring it.</summary>
+    public async Task<string> GetLocalDirectoryAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var paths = await store.ListAsync(prefix, cancellationToken);
+        foreach (string path in paths) await GetLocalCopyAsync(path, cancellationToken);
+        string directory = Path.Combine(options.WorkDirectory, "cache", prefix.Replace('/', Path.DirectorySeparatorChar));
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    /// <summary>Uploads every file of a local directory under <paramref name="prefix"/> (flat), returning the artifact paths.</summary>
+    public async Task<IReadOnlyList<string>> PublishDirectoryAsync(string localDirectory, string prefix, CancellationToken cancellationToken)
+    {
+        var published = new List<string>();
+        // Sidecars (.json manifests) go last so that a reader never sees a manifest before its data.
+        var files = Directory.GetFiles(localDirectory).OrderBy(f => f.EndsWith(".json", StringComparison.Ordinal)).ThenBy(f => f, StringComparer.Ordinal);
+        foreach (string file in files)
+        {
+            string path = ArtifactPath.Combine(prefix, Path.GetFileName(file));
+            await store.UploadFromFileAsync(path, file, cancellationToken);
+            published.Add(path);
+        }
+        return published;
+    }
+
+    /// <summary>Loads the run's data set: from a local directory/preset, or downloaded from datasets/&lt;name&gt;/.</summary>
+    public async Task<DatasetSplit> LoadDatasetAsync(DatasetReference reference, CancellationToken cancellationToken)
+    {
+        string? dataDir = reference.DataDir;
+        if (reference.StoreName is not null)
+        {
+            string prefix = ArtifactPath.Dataset(reference.StoreName);
+            if ((await store.ListAsync(prefix, cancellationToken)).Count == 0)
+                throw new InvalidRunInputException($"dataset.storeName: no files under {prefix}/ in {store.Description}.");
+            dataDir = await GetLocalDirectoryAsync(prefix, cancellationToken);
+        }
+        var request = new DatasetRequest(
+            Kind: DatasetCatalog.ParseKind(reference.Kind),
+            DataDir: dataDir,
+            ImbalanceFactor: reference.ImbalanceFactor,
+            Profile: reference.Profile == "step" ? ImbalanceProfile.Step : ImbalanceProfile.Exp,
+            MaxPerClass: reference.MaxPerClass,
+            ImageSize: reference.ImageSize,
+            Channels: reference.Channels);
+        try
+        {
+            var split = await DatasetCatalog.LoadAsync(request, progress: null, cancellationToken);
+            if (split.Train.Count > options.MaxTrainingImages)
+                throw new InvalidRunInputException($"dataset: {split.Train.Count} training images exceed the configured limit of {options.MaxTrainingImages}.");
+            return split;
+        }
+        catch (DatasetFormatException ex) { throw new InvalidRunInputException($"dataset: {ex.Message}", ex); }
+        catch (ArgumentException ex) { throw new InvalidRunInputException($"dataset: {ex.Message}", ex); }
+    }
+}
