@@ -92,7 +92,7 @@ public static class FeatureFusion
             slots[r] = r % na % confusing.Count;
         }
 
-        var generator = new torch.Generator((ulong)seed);
+        using var generator = new torch.Generator((ulong)seed);
         using var gamma = torch.rand(new long[] { rows }, ScalarType.Float64, generator: generator);
         using var partner = torch.rand(new long[] { rows }, ScalarType.Float64, generator: generator);
         using var samplesTensor = torch.tensor(tailSamples);

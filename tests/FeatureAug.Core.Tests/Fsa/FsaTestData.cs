@@ -59,7 +59,7 @@ internal static class FsaTestData
     public static ExtractedFeatures Synthetic(int[] counts, int channels, int height, int width, int views, Tensor weight, Tensor bias, int seed)
     {
         using var scope = torch.NewDisposeScope();
-        var generator = new torch.Generator((ulong)seed);
+        using var generator = new torch.Generator((ulong)seed);
         int classes = counts.Length, locations = height * width, viewsPerSample = 1 + views;
         var classMeans = torch.rand(new long[] { classes, channels }, generator: generator) * 2;
         var perClass = new List<ClassFeatures>();

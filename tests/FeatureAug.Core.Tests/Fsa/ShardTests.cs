@@ -52,6 +52,28 @@ public sealed class ShardTests : IDisposable
     }
 
     [Fact]
+    public async Task ExtractedClassesRoundTripThoughTheyShareOneStorage()
+    {
+        torch.manual_seed(8);
+        using var model = new TinyFeatureClassifier(1, 3, 3);
+        var data = FsaTestData.Images(new[] { 2, 0, 1, 0, 2, 2, 1 }, 3, seed: 9);
+        using var features = FeatureExtractor.Extract(model, data, FeatureAug.Core.Data.Normalization.FromDataset(data), 4, torch.CPU, views: 1, seed: 1);
+
+        await FeatureShardWriter.WriteAsync(features, _directory, vectorsAsHalf: false);
+        var reader = FeatureShardReader.Open(_directory);
+
+        for (int c = 0; c < 3; c++)
+        {
+            using var read = reader.ReadClass(c);
+            Assert.Equal(features.Classes[c].SampleIndices, read.SampleIndices);
+            Assert.True(FsaTestData.Same(features.Classes[c].Pooled, read.Pooled));
+            Assert.True(FsaTestData.Same(features.Classes[c].Vectors, read.Vectors));
+            Assert.True(FsaTestData.Same(features.Classes[c].Cams, read.Cams));
+            Assert.True(FsaTestData.Same(features.Classes[c].Scores, read.Scores));
+        }
+    }
+
+    [Fact]
     public async Task ABankRoundTripsWithItsStatistics()
     {
         var statistics = new FusionStatistics(7, 3, 1, 0, 1, 2.5, 4.25);
