@@ -1,0 +1,293 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FeatureAug.Core.Fsa;
+
+/// <summary>What fusing one tail class did, for the run report.</summary>
+/// <param name="ClassId">The tail class.</param>
+/// <param name="Generated">Bank size: fused features made (fallbacks included).</param>
+/// <param name="FallbackEmptySpecific">Bank entries that are the real f_t because the tail sample has no specific vector.</param>
+/// <param name="FallbackNoGenericPartner">Bank entries that are the real f_t because no sample of the confusing class has a generic vector.</param>
+/// <param name="SamplesWithoutSpecific">Samples of the tail class whose S_t is empty.</param>
+/// <param name="MeanSpecificVectors">Mean |S_t| over the tail class's samples (all views together).</param>
+/// <param name="MeanGenericVectors">Mean |G_u| over the samples of the confusing classes (all views together).</param>
+public sealed record FusionStatistics(
+    int ClassId, int Generated, int FallbackEmptySpecific, int FallbackNoGenericPartner,
+    int SamplesWithoutSpecific, double MeanSpecificVectors, double MeanGenericVectors)
+{
+    public int Fallbacks => FallbackEmptySpecific + FallbackNoGenericPartner;
+}
+
+/// <summary>
+/// The fused pooled features of one tail class, B x K float32. Entry k * N_a + a belongs to the k-th Phase-II draw
+/// of this class's samples (<see cref="FsaPlan.TailDrawsOfClass"/>) and was fused with its a-th confusing class (in turn).
+/// </summary>
+public sealed class FusionBank : IDisposable
+{
+    public FusionBank(int classId, Tensor features, FusionStatistics statistics)
+    {
+        if (features.ndim != 2 || features.dtype != ScalarType.Float32)
+            throw new ArgumentException($"Bank of class {classId}: features must be float32 B x K, got {features.dtype} [{string.Join(", ", features.shape)}].", nameof(features));
+        ClassId = classId;
+        Features = features.DetachFromDisposeScope();
+        Statistics = statistics;
+    }
+
+    public int ClassId { get; }
+    public Tensor Features { get; }
+    public FusionStatistics Statistics { get; }
+    public int Count => (int)Features.shape[0];
+
+    public void Dispose() => Features.Dispose();
+}
+
+/// <summary>
+/// Fusion of a tail sample's class-specific vectors with the class-generic vectors of a sample of a confusing class
+/// (spec/fsa.md, "Fusion"), vectorised over all fused features of one tail class.
+/// </summary>
+public static class FeatureFusion
+{
+    /// <summary>Gathered floats per chunk (rows x L x K), bounding fusion's working memory (~16 MB).</summary>
+    private const int ChunkElements = 1 << 22;
+
+    /// <summary>
+    /// Makes tail class c's bank: for each entry k of <paramref name="tailDraws"/> (a sample t of c, by index within
+    /// the class) N_a fused features, the a-th with confusing class a mod N_f. One fused feature: gamma ~ U(0,1),
+    /// n_s = round(gamma L), a partner u drawn uniformly among the confusing class's samples with a non-empty G_u
+    /// (the same distribution as redrawing u until one qualifies), n_s vectors of S_t and L - n_s of G_u drawn
+    /// uniformly with replacement (from any view), and their mean. Where S_t is empty or no partner qualifies the
+    /// entry is the real clean f_t, counted in the statistics. Self-contained and seeded: the same inputs give
+    /// the same bank on any machine, so the workflow can fan this out per class.
+    /// </summary>
+    /// <param name="tail">Features of tail class c.</param>
+    /// <param name="confusing">Features of c's confusing classes, most confused first.</param>
+    /// <param name="tailDraws">Samples of c (indices within the class) in Phase-II draw order.</param>
+    /// <param name="na">N_a, fused features per draw.</param>
+    public static FusionBank FuseTailClass(
+        ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing, IReadOnlyList<int> tailDraws,
+        int na, double tauS, double tauG, int seed) =>
+        TorchThreads.SingleThreaded(() => Fuse(tail, confusing, tailDraws, na, tauS, tauG, seed));
+
+    private static FusionBank Fuse(
+        ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing, IReadOnlyList<int> tailDraws,
+        int na, double tauS, double tauG, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(tail);
+        ArgumentNullException.ThrowIfNull(confusing);
+        ArgumentNullException.ThrowIfNull(tailDraws);
+        if (na < 1) throw new ArgumentOutOfRangeException(nameof(na), na, "N_a must be at least 1.");
+        if (confusing.Count == 0) throw new ArgumentException($"Tail class {tail.ClassId} has no confusing classes to fuse with.", nameof(confusing));
+        foreach (int t in tailDraws)
+            if (t < 0 || t >= tail.Count)
+                throw new ArgumentOutOfRangeException(nameof(tailDraws), t, $"Tail class {tail.ClassId} has {tail.Count} samples.");
+
+        using var tables = FusionTables.Build(tail, confusing, tauS, tauG);
+        int rows = checked(tailDraws.Count * na);
+        var tailSamples = new long[rows];
+        var slots = new long[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            tailSamples[r] = tailDraws[r / na];
+            slots[r] = r % na % confusing.Count;
+        }
+
+        using var generator = new torch.Generator((ulong)seed);
+        using var gamma = torch.rand(new long[] { rows }, ScalarType.Float64, generator: generator);
+        using var partner = torch.rand(new long[] { rows }, ScalarType.Float64, generator: generator);
+        using var samplesTensor = torch.tensor(tailSamples);
+        using var slotsTensor = torch.tensor(slots);
+        int chunk = Math.Max(1, ChunkElements / (tables.Locations * tables.Channels));
+        var parts = new List<Tensor>();
+        long emptySpecific = 0, noPartner = 0;
+        try
+        {
+            for (int start = 0; start < rows; start += chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                int count = Math.Min(chunk, rows - start);
+                var uniforms = torch.rand(new long[] { count, tables.Locations }, ScalarType.Float64, generator: generator);
+                var fused = FuseRows(tables,
+                    samplesTensor.narrow(0, start, count), slotsTensor.narrow(0, start, count),
+                    gamma.narrow(0, start, count), partner.narrow(0, start, count), uniforms);
+                emptySpecific += fused.EmptySpecific.sum().item<long>();
+                noPartner += fused.NoPartner.sum().item<long>();
+                parts.Add(fused.Features.DetachFromDisposeScope());
+            }
+            var features = parts.Count == 0 ? torch.empty(0, tables.Channels) : torch.cat(parts, 0);
+            var statistics = new FusionStatistics(
+                tail.ClassId, rows, (int)emptySpecific, (int)noPartner,
+                tables.SamplesWithoutSpecific, tables.MeanSpecificVectors, tables.MeanGenericVectors);
+            return new FusionBank(tail.ClassId, features, statistics);
+        }
+        finally
+        {
+            foreach (var part in parts) part.Dispose();
+        }
+    }
+
+    /// <summary>Fused features of some rows and why rows fell back.</summary>
+    internal sealed record FusedRows(Tensor Features, Tensor EmptySpecific, Tensor NoPartner);
+
+    /// <summary>
+    /// The deterministic core of fusion, for given draws (tests pass hand-made ones).
+    /// Row r: tail sample tailSamples[r] fused with confusing slot slots[r]; gamma[r] sets n_s = round(gamma L);
+    /// partner u = the floor(partnerUniform[r] * Q)-th of the slot's Q qualifying samples; location j &lt; n_s takes
+    /// S_t's vector floor(U[r, j] |S_t|), the others G_u's vector floor(U[r, j] |G_u|). Fallback rows get the clean f_t.
+    /// An EmptySpecific row never counts as NoPartner.
+    /// </summary>
+    internal static FusedRows FuseRows(FusionTables tables, Tensor tailSamples, Tensor slots, Tensor gamma, Tensor partnerUniform, Tensor vectorUniforms)
+    {
+        using var scope = torch.NewDisposeScope();
+        long rows = tailSamples.shape[0], locations = tables.Locations;
+        var specificCount = tables.SpecificCount.index_select(0, tailSamples);
+        var specificStart = tables.SpecificStart.index_select(0, tailSamples);
+        var qualifyingSize = tables.SlotQualifyingSize.index_select(0, slots);
+        var qualifyingOffset = tables.SlotQualifyingOffset.index_select(0, slots);
+        var hasSpecific = specificCount > 0;
+        var hasPartner = qualifyingSize > 0;
+        var usable = hasSpecific.logical_and(hasPartner);
+        var fallback = tables.CleanPooled.index_select(0, tailSamples);
+        Tensor features;
+        if (!usable.any().item<bool>())
+        {
+            features = fallback;
+        }
+        else
+        {
+            var partnerPick = PickIndex(partnerUniform, qualifyingSize);
+            var partner = torch.where(hasPartner, qualifyingOffset + partnerPick, torch.zeros_like(partnerPick));
+            var genericStart = tables.QualifyingStart.index_select(0, partner);
+            var genericCount = tables.QualifyingCount.index_select(0, partner);
+
+            var specificShare = torch.round(gamma * locations).to_type(ScalarType.Int64);                 // n_s per row
+            var fromSpecific = torch.arange(locations).unsqueeze(0) < specificShare.unsqueeze(1);         // rows x L
+            var specificIndex = specificStart.unsqueeze(1) + PickIndex(vectorUniforms, specificCount.unsqueeze(1));
+            var genericIndex = genericStart.unsqueeze(1) + PickIndex(vectorUniforms, genericCount.unsqueeze(1));
+            var index = torch.where(fromSpecific, specificIndex, genericIndex);
+            index = torch.where(usable.unsqueeze(1), index, torch.zeros_like(index));
+            // Each row of index is one bag of L table rows; the bag's mean is the fused feature (no rows x L x K copy).
+            using var noGrad = torch.no_grad();
+            var means = tables.MeanOfRows.forward(index, null, null);
+            features = torch.where(usable.unsqueeze(1), means, fallback);
+        }
+        return new FusedRows(
+            features.MoveToOuterDisposeScope(),
+            hasSpecific.logical_not().MoveToOuterDisposeScope(),
+            hasSpecific.logical_and(hasPartner.logical_not()).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>floor(u * n) clamped to [0, n - 1] (0 where n is 0): a uniform pick among n items.</summary>
+    private static Tensor PickIndex(Tensor uniforms, Tensor counts)
+    {
+        var picked = (uniforms * counts).floor().to_type(ScalarType.Int64);
+        return torch.minimum(picked, (counts - 1).clamp_min(0));
+    }
+
+    /// <summary>
+    /// The vectors fusion can draw, in one compact float32 table: the specific vectors of every tail sample, grouped by
+    /// sample, then the generic vectors of every confusing-class sample, grouped by slot and sample; plus per-sample
+    /// start/count indices into it. Only vectors that can be drawn are copied.
+    /// </summary>
+    internal sealed class FusionTables : IDisposable
+    {
+        public required Tensor Vectors { get; init; }
+        /// <summary>Mean of a bag of rows of <see cref="Vectors"/> (an embedding bag over the table, frozen).</summary>
+        public required EmbeddingBag MeanOfRows { get; init; }
+        public required Tensor SpecificStart { get; init; }
+        public required Tensor SpecificCount { get; init; }
+        public required Tensor QualifyingStart { get; init; }
+        public required Tensor QualifyingCount { get; init; }
+        public required Tensor SlotQualifyingOffset { get; init; }
+        public required Tensor SlotQualifyingSize { get; init; }
+        public required Tensor CleanPooled { get; init; }
+        public required int Locations { get; init; }
+        public required int Channels { get; init; }
+        public required int SamplesWithoutSpecific { get; init; }
+        public required double MeanSpecificVectors { get; init; }
+        public required double MeanGenericVectors { get; init; }
+
+        public static FusionTables Build(ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing, double tauS, double tauG)
+        {
+            int locations = tail.Locations, channels = tail.FeatureChannels;
+            foreach (var other in confusing)
+                if (other.Locations != locations || other.FeatureChannels != channels)
+                    throw new ArgumentException(
+                        $"Confusing class {other.ClassId} has maps of {other.FeatureChannels} x {other.MapHeight} x {other.MapWidth}; tail class {tail.ClassId} has {channels} x {tail.MapHeight} x {tail.MapWidth}.",
+                        nameof(confusing));
+
+            using var scope = torch.NewDisposeScope();
+            var (specificVectors, specificCount) = Select(tail, tauS, specific: true);
+            var specificStart = torch.cumsum(specificCount, 0) - specificCount;
+            long tableRows = specificVectors.shape[0];
+
+            var vectorParts = new List<Tensor> { specificVectors };
+            var qualifyingStarts = new List<Tensor>();
+            var qualifyingCounts = new List<Tensor>();
+            var slotOffset = new long[confusing.Count];
+            var slotSize = new long[confusing.Count];
+            long qualifyingTotal = 0, genericVectors = 0, genericSamples = 0;
+            for (int slot = 0; slot < confusing.Count; slot++)
+            {
+                var (vectors, count) = Select(confusing[slot], tauG, specific: false);
+                var start = torch.cumsum(count, 0) - count + tableRows;
+                var qualifying = (count > 0).nonzero().squeeze(1);
+                qualifyingStarts.Add(start.index_select(0, qualifying));
+                qualifyingCounts.Add(count.index_select(0, qualifying));
+                slotOffset[slot] = qualifyingTotal;
+                slotSize[slot] = qualifying.shape[0];
+                qualifyingTotal += qualifying.shape[0];
+                vectorParts.Add(vectors);
+                tableRows += vectors.shape[0];
+                genericVectors += vectors.shape[0];
+                genericSamples += confusing[slot].Count;
+            }
+
+            long specificTotal = specificVectors.shape[0];
+            var table = torch.cat(vectorParts, 0);
+            if (table.shape[0] == 0) table = torch.zeros(1, channels);   // nothing to draw: every row falls back, the bag is never read
+            return new FusionTables
+            {
+                Vectors = table.MoveToOuterDisposeScope(),
+                MeanOfRows = nn.EmbeddingBag_from_pretrained(table, freeze: true, mode: EmbeddingBagMode.Mean),
+                SpecificStart = specificStart.MoveToOuterDisposeScope(),
+                SpecificCount = specificCount.MoveToOuterDisposeScope(),
+                QualifyingStart = torch.cat(qualifyingStarts, 0).MoveToOuterDisposeScope(),
+                QualifyingCount = torch.cat(qualifyingCounts, 0).MoveToOuterDisposeScope(),
+                SlotQualifyingOffset = torch.tensor(slotOffset).MoveToOuterDisposeScope(),
+                SlotQualifyingSize = torch.tensor(slotSize).MoveToOuterDisposeScope(),
+                CleanPooled = tail.Pooled.select(1, 0).contiguous().MoveToOuterDisposeScope(),
+                Locations = locations,
+                Channels = channels,
+                SamplesWithoutSpecific = (int)(specificCount == 0).sum().item<long>(),
+                MeanSpecificVectors = tail.Count == 0 ? 0 : (double)specificTotal / tail.Count,
+                MeanGenericVectors = genericSamples == 0 ? 0 : (double)genericVectors / genericSamples,
+            };
+        }
+
+        /// <summary>The specific (or generic) vectors of a class as float32 rows grouped by sample, and their count per sample.</summary>
+        private static (Tensor Vectors, Tensor CountPerSample) Select(ClassFeatures features, double tau, bool specific)
+        {
+            long n = features.Count, perSample = (long)features.ViewsPerSample * features.Locations, channels = features.FeatureChannels;
+            var vectors = features.Vectors.reshape(n, perSample, channels);
+            var cams = features.Cams.reshape(n, perSample);
+            var mask = specific ? CamDecomposition.SpecificMask(cams, vectors, tau) : CamDecomposition.GenericMask(cams, vectors, tau);
+            var rows = mask.flatten().nonzero().squeeze(1);   // ascending, so grouped by sample
+            var selected = vectors.reshape(n * perSample, channels).index_select(0, rows).to_type(ScalarType.Float32);
+            return (selected, mask.sum(new long[] { 1 }, type: ScalarType.Int64));
+        }
+
+        public void Dispose()
+        {
+            MeanOfRows.Dispose();
+            Vectors.Dispose();
+            SpecificStart.Dispose();
+            SpecificCount.Dispose();
+            QualifyingStart.Dispose();
+            QualifyingCount.Dispose();
+            SlotQualifyingOffset.Dispose();
+            SlotQualifyingSize.Dispose();
+            CleanPooled.Dispose();
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using static System.FormattableString;
+
+namespace FeatureAug.Core.Fsa;
+
+/// <summary>
+/// Every hyperparameter of Feature Space Augmentation (spec/fsa.md) with its default.
+/// Symbols follow the paper (tau_s, tau_g, h_r, N_a, N_f, N_t); the CLI flag of each is named in its summary.
+/// </summary>
+public sealed record FsaOptions
+{
+    /// <summary>tau_s (--tau-s): a location is class-specific where its normalised CAM is above this.</summary>
+    public double TauS { get; init; } = 0.8;
+
+    /// <summary>tau_g (--tau-g): a location is class-generic where its normalised CAM is below this.</summary>
+    public double TauG { get; init; } = 0.2;
+
+    /// <summary>h_r (--head-ratio): the head is the smallest prefix of classes, largest first, holding at least this share of the training samples.</summary>
+    public double HeadRatio { get; init; } = 0.9;
+
+    /// <summary>N_a (--na): fused features per real tail sample in a Phase-II batch.</summary>
+    public int Na { get; init; } = 3;
+
+    /// <summary>N_f (--nf): confusing classes per tail class.</summary>
+    public int Nf { get; init; } = 3;
+
+    /// <summary>N_t (--nt): real tail samples per Phase-II batch; the batch holds 2 N_t (1 + N_a) features.</summary>
+    public int Nt { get; init; } = 16;
+
+    /// <summary>
+    /// Phase-II iterations (--finetune-iterations), shared by FSA, No-Aug and cRT. The paper uses 6,400 on CIFAR-LT;
+    /// Fashion-MNIST-LT IF 100 (14,886 training images) is of the same size as CIFAR-10-LT IF 100 (12,406), and
+    /// FC-only training on stored pooled features costs seconds, so the paper's number is kept.
+    /// </summary>
+    public int FineTuneIterations { get; init; } = 6400;
+
+    /// <summary>Phase-II SGD learning rate (--finetune-lr), fixed; paper: 0.001.</summary>
+    public double FineTuneLearningRate { get; init; } = 0.001;
+
+    /// <summary>
+    /// Phase-II SGD momentum. The paper says only "SGD"; 0.9 is the momentum of its Phase-I schedule and of cRT
+    /// (Kang et al.), so it is used here too. Set 0 for plain SGD.
+    /// </summary>
+    public double FineTuneMomentum { get; init; } = 0.9;
+
+    /// <summary>tau of the tau-norm baseline: rows of W are divided by ||w_c||^tau (Kang et al.; 1 = full normalisation).</summary>
+    public double TauNorm { get; init; } = 1.0;
+
+    /// <summary>V (--views): randomly augmented views per training image extracted besides the clean one (0 = the paper).</summary>
+    public int Views { get; init; }
+
+    /// <summary>Restrict confusing classes to head classes (beyond the paper; off by default).</summary>
+    public bool ConfusingHeadOnly { get; init; }
+
+    /// <summary>Keep stored feature maps in float16 to halve their memory and shard size.</summary>
+    public bool StoreMapsAsHalf { get; init; }
+
+    /// <summary>Seed of every random choice of the FSA part (views, schedules, fusion).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Batch size of FSA and No-Aug, 2 N_t (1 + N_a); cRT uses the same size.</summary>
+    public int BatchSize => 2 * Nt * (1 + Na);
+
+    /// <summary>Every violated constraint, one message each; empty when the options are usable with <paramref name="classCount"/> classes.</summary>
+    public IReadOnlyList<string> Problems(int classCount)
+    {
+        var problems = new List<string>();
+        if (!(TauS > 0 && TauS < 1))
+            problems.Add(Invariant($"TauS (--tau-s) must lie in (0, 1), got {TauS}."));
+        if (!(TauG > 0 && TauG < 1))
+            problems.Add(Invariant($"TauG (--tau-g) must lie in (0, 1), got {TauG}."));
+        if (TauG > TauS)
+            problems.Add(Invariant($"TauG (--tau-g) must not exceed TauS (--tau-s), got tau_g {TauG} > tau_s {TauS}."));
+        if (!(HeadRatio > 0 && HeadRatio <= 1))
+            problems.Add(Invariant($"HeadRatio (--head-ratio) must lie in (0, 1], got {HeadRatio}."));
+        if (Na < 1)
+            problems.Add(Invariant($"Na (--na) must be at least 1, got {Na}."));
+        if (Nf < 1)
+            problems.Add(Invariant($"Nf (--nf) must be at least 1, got {Nf}."));
+        if (Nf >= classCount)
+            problems.Add(Invariant($"Nf (--nf) must be below the class count {classCount}, got {Nf}."));
+        if (Nt < 1)
+            problems.Add(Invariant($"Nt (--nt) must be at least 1, got {Nt}."));
+        if (FineTuneIterations < 1)
+            problems.Add(Invariant($"FineTuneIterations (--finetune-iterations) must be at least 1, got {FineTuneIterations}."));
+        if (!(FineTuneLearningRate > 0) || double.IsInfinity(FineTuneLearningRate))
+            problems.Add(Invariant($"FineTuneLearningRate (--finetune-lr) must be a positive number, got {FineTuneLearningRate}."));
+        if (!(FineTuneMomentum >= 0 && FineTuneMomentum < 1))
+            problems.Add(Invariant($"FineTuneMomentum must lie in [0, 1), got {FineTuneMomentum}."));
+        if (!(TauNorm >= 0) || double.IsInfinity(TauNorm))
+            problems.Add(Invariant($"TauNorm must be a finite number >= 0, got {TauNorm}."));
+        if (Views < 0)
+            problems.Add(Invariant($"Views (--views) must be 0 or more, got {Views}."));
+        return problems;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> listing every violated constraint, one per line.</summary>
+    public void Validate(int classCount)
+    {
+        var problems = Problems(classCount);
+        if (problems.Count > 0)
+            throw new ArgumentException("Invalid FSA options:" + Environment.NewLine + string.Join(Environment.NewLine, problems));
+    }
+}

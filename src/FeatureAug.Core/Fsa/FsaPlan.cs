@@ -1,0 +1,130 @@
+namespace FeatureAug.Core.Fsa;
+
+/// <summary>
+/// Everything decided before fusion: the head/tail split, each tail class's confusing classes, and the real tail
+/// samples FSA's Phase II will draw, iteration by iteration. Drawing those up front (seeded) sizes every fusion
+/// bank exactly: a tail class's bank holds N_a fused features for each time one of its samples is drawn, made
+/// from that very sample as in the paper's online augmentation, so Phase II uses each fused feature once.
+/// Deterministic in its inputs: a worker that fuses one class can rebuild the same plan from the same inputs.
+/// Global sample positions are in the class-sorted order of <see cref="ExtractedFeatures"/>.
+/// </summary>
+public sealed class FsaPlan
+{
+    private readonly Dictionary<int, int[]> _tailDrawsByClass;
+
+    private FsaPlan(FsaOptions options, int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing,
+        int[] tailDrawSamples, int[] tailDrawViews, Dictionary<int, int[]> tailDrawsByClass)
+    {
+        Options = options;
+        ClassCounts = classCounts;
+        Split = split;
+        ConfusingClasses = confusing;
+        TailDrawSamples = tailDrawSamples;
+        TailDrawViews = tailDrawViews;
+        _tailDrawsByClass = tailDrawsByClass;
+        ClassOffsets = new int[classCounts.Length];
+        for (int c = 1; c < classCounts.Length; c++) ClassOffsets[c] = ClassOffsets[c - 1] + classCounts[c - 1];
+    }
+
+    public FsaOptions Options { get; }
+    public int[] ClassCounts { get; }
+    /// <summary>Global position of each class's first sample.</summary>
+    public int[] ClassOffsets { get; }
+    public ClassSplit Split { get; }
+    /// <summary>Tail class -> its confusing classes, most confused first.</summary>
+    public IReadOnlyDictionary<int, int[]> ConfusingClasses { get; }
+    /// <summary>Real tail samples of FSA's Phase II (global positions), iteration-major: entry i * N_t + j.</summary>
+    public int[] TailDrawSamples { get; }
+    /// <summary>The view of each entry of <see cref="TailDrawSamples"/> (0 without extra views).</summary>
+    public int[] TailDrawViews { get; }
+    /// <summary>Tail classes that hold at least one training sample (the ones that get a bank).</summary>
+    public IEnumerable<int> FusedClasses => Split.TailClasses.Where(c => ClassCounts[c] > 0);
+
+    /// <summary>
+    /// Builds the plan. <paramref name="meanScores"/> row c is the mean softmax over class c's training samples
+    /// (<see cref="ExtractedFeatures.MeanScores"/>). Options are validated first.
+    /// </summary>
+    public static FsaPlan Create(int[] classCounts, double[][] meanScores, FsaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(classCounts);
+        ArgumentNullException.ThrowIfNull(meanScores);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(classCounts.Length);
+        if (meanScores.Length != classCounts.Length)
+            throw new ArgumentException($"Mean scores have {meanScores.Length} rows for {classCounts.Length} classes.", nameof(meanScores));
+        var split = ClassSplit.FromCounts(classCounts, options.HeadRatio);
+        var confusing = Fsa.ConfusingClasses.Rank(meanScores, split.TailClasses, options.Nf, options.ConfusingHeadOnly, split.HeadClasses);
+
+        var offsets = new int[classCounts.Length];
+        for (int c = 1; c < classCounts.Length; c++) offsets[c] = offsets[c - 1] + classCounts[c - 1];
+        var tailPositions = split.TailClasses.SelectMany(c => Enumerable.Range(offsets[c], classCounts[c])).ToArray();
+        if (tailPositions.Length == 0)
+            throw new InvalidOperationException(
+                $"No tail samples: head ratio {options.HeadRatio} puts every populated class in the head, so FSA has nothing to augment.");
+
+        int draws = checked(options.FineTuneIterations * options.Nt);
+        int viewsPerSample = 1 + options.Views;
+        var samples = new int[draws];
+        var views = new int[draws];
+        var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.FsaSchedule));
+        var labelOf = new int[offsets[^1] + classCounts[^1]];
+        for (int c = 0; c < classCounts.Length; c++) Array.Fill(labelOf, c, offsets[c], classCounts[c]);
+        var byClass = split.TailClasses.ToDictionary(c => c, _ => new List<int>());
+        for (int d = 0; d < draws; d++)
+        {
+            int position = tailPositions[random.Next(tailPositions.Length)];
+            samples[d] = position;
+            views[d] = viewsPerSample > 1 ? random.Next(viewsPerSample) : 0;
+            int label = labelOf[position];
+            byClass[label].Add(position - offsets[label]);
+        }
+        return new FsaPlan(options, classCounts, split, confusing, samples, views, byClass.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
+    }
+
+    /// <summary>
+    /// The samples of tail class <paramref name="tailClass"/> (indices within the class) in the order Phase II
+    /// draws them; its bank holds N_a fused features per entry, in this order.
+    /// </summary>
+    public int[] TailDrawsOfClass(int tailClass) =>
+        _tailDrawsByClass.TryGetValue(tailClass, out var draws)
+            ? draws
+            : throw new ArgumentException($"Class {tailClass} is not a tail class of this plan.", nameof(tailClass));
+
+    /// <summary>The seed of tail class <paramref name="tailClass"/>'s fusion stream.</summary>
+    public int FusionSeed(int tailClass) => SeedStreams.Derive(Options.Seed, SeedStreams.Fusion, tailClass);
+}
+
+/// <summary>How large each tail class's fusion bank is, and how often Phase II reused bank entries.</summary>
+public static class BankSizing
+{
+    /// <summary>
+    /// Bank size of every fused tail class under <paramref name="plan"/>: N_a times the number of Phase-II draws of
+    /// that class's samples, so each fused feature is drawn exactly once (reuse factor 1).
+    /// </summary>
+    public static IReadOnlyDictionary<int, int> PlannedSizes(FsaPlan plan) =>
+        plan.FusedClasses.ToDictionary(c => c, c => plan.TailDrawsOfClass(c).Length * plan.Options.Na);
+
+    /// <summary>
+    /// The expected bank size iterations x N_t x N_a x n_c / n_tail of a class with <paramref name="classCount"/>
+    /// of the <paramref name="tailCount"/> tail samples: what <see cref="PlannedSizes"/> fluctuates around.
+    /// </summary>
+    public static double ExpectedSize(int iterations, int nt, int na, int classCount, int tailCount) =>
+        tailCount <= 0 ? 0 : (double)iterations * nt * na * classCount / tailCount;
+
+    /// <summary>
+    /// Realised reuse: the largest ratio, over classes, of fused features drawn to bank size. Above 1.0 some
+    /// fused features were used more than once (a warning). 0 when nothing was drawn.
+    /// </summary>
+    public static double ReuseFactor(IReadOnlyDictionary<int, int> fusedDraws, IReadOnlyDictionary<int, int> bankSizes)
+    {
+        double worst = 0;
+        foreach (var (tailClass, draws) in fusedDraws)
+        {
+            if (draws == 0) continue;
+            if (!bankSizes.TryGetValue(tailClass, out int size) || size == 0)
+                return double.PositiveInfinity;
+            worst = Math.Max(worst, (double)draws / size);
+        }
+        return worst;
+    }
+}

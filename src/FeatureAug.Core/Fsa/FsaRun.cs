@@ -1,0 +1,113 @@
+using System.Diagnostics;
+
+namespace FeatureAug.Core.Fsa;
+
+/// <summary>The classifier heads a run compares side by side (spec/fsa.md, "Baselines").</summary>
+public enum HeadMethod
+{
+    /// <summary>The Phase-I FC as it is.</summary>
+    CrossEntropy,
+    /// <summary>Phase II with the fused slots filled with real tail samples.</summary>
+    NoAug,
+    /// <summary>Classifier re-training with class-balanced sampling.</summary>
+    Crt,
+    /// <summary>FC rows divided by ||w_c||^tau.</summary>
+    TauNorm,
+    /// <summary>Feature Space Augmentation.</summary>
+    Fsa,
+}
+
+/// <summary>Everything the in-process FSA part produced. Owns the heads and banks.</summary>
+public sealed class FsaRunResult : IDisposable
+{
+    internal FsaRunResult(FsaPlan plan, IReadOnlyList<FusionBank> banks, IReadOnlyDictionary<HeadMethod, ClassifierHead> heads,
+        IReadOnlyDictionary<HeadMethod, float[]> losses, double reuseFactor, TimeSpan fuseTime, TimeSpan fineTuneTime)
+    {
+        Plan = plan;
+        Banks = banks;
+        Heads = heads;
+        Losses = losses;
+        ReuseFactor = reuseFactor;
+        FuseTime = fuseTime;
+        FineTuneTime = fineTuneTime;
+    }
+
+    public FsaPlan Plan { get; }
+    /// <summary>One bank per fused tail class, in class order.</summary>
+    public IReadOnlyList<FusionBank> Banks { get; }
+    public IReadOnlyDictionary<HeadMethod, ClassifierHead> Heads { get; }
+    /// <summary>Per-iteration training loss of the trained methods (NoAug, Crt, Fsa).</summary>
+    public IReadOnlyDictionary<HeadMethod, float[]> Losses { get; }
+    /// <summary>Fused features drawn per bank entry, worst class; above 1.0 is a warning.</summary>
+    public double ReuseFactor { get; }
+    /// <summary>Planning and fusion of every tail class.</summary>
+    public TimeSpan FuseTime { get; }
+    /// <summary>Phase II of every method.</summary>
+    public TimeSpan FineTuneTime { get; }
+
+    public void Dispose()
+    {
+        foreach (var head in Heads.Values) head.Dispose();
+        foreach (var bank in Banks) bank.Dispose();
+    }
+}
+
+/// <summary>
+/// The whole FSA part in one process, after extraction: plan, fuse every tail class, Phase II of every method.
+/// The workflow runs the same steps as separate activities (<see cref="FsaPlan.Create"/>,
+/// <see cref="FeatureFusion.FuseTailClass"/> per class, <see cref="PhaseTwo"/> per method).
+/// </summary>
+public static class FsaRun
+{
+    public static FsaRunResult Run(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(phaseOne);
+        ArgumentNullException.ThrowIfNull(options);
+        var fuseClock = Stopwatch.StartNew();
+        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var banks = new List<FusionBank>();
+        var heads = new Dictionary<HeadMethod, ClassifierHead>();
+        try
+        {
+            foreach (int c in plan.FusedClasses)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var confusing = plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList();
+                banks.Add(FeatureFusion.FuseTailClass(features.Classes[c], confusing, plan.TailDrawsOfClass(c),
+                    options.Na, options.TauS, options.TauG, plan.FusionSeed(c)));
+            }
+            var fuseTime = fuseClock.Elapsed;
+
+            var fineTuneClock = Stopwatch.StartNew();
+            using var pooled = features.Pooled();
+            heads[HeadMethod.CrossEntropy] = PhaseTwo.CrossEntropy(phaseOne);
+            heads[HeadMethod.TauNorm] = PhaseTwo.TauNormalized(phaseOne, options.TauNorm);
+            var losses = new Dictionary<HeadMethod, float[]>();
+            using (var noAug = PhaseTwo.TrainNoAug(pooled, plan.Split, options, phaseOne, cancellationToken))
+            {
+                heads[HeadMethod.NoAug] = noAug.Head.Clone();
+                losses[HeadMethod.NoAug] = noAug.Losses;
+            }
+            using (var crt = PhaseTwo.TrainCrt(pooled, options, phaseOne, cancellationToken))
+            {
+                heads[HeadMethod.Crt] = crt.Head.Clone();
+                losses[HeadMethod.Crt] = crt.Losses;
+            }
+            double reuseFactor;
+            using (var fsa = PhaseTwo.TrainFsa(pooled, plan, banks, phaseOne, cancellationToken))
+            {
+                heads[HeadMethod.Fsa] = fsa.Head.Clone();
+                losses[HeadMethod.Fsa] = fsa.Losses;
+                reuseFactor = fsa.ReuseFactor;
+            }
+            return new FsaRunResult(plan, banks, heads, losses, reuseFactor, fuseTime, fineTuneClock.Elapsed);
+        }
+        catch
+        {
+            foreach (var head in heads.Values) head.Dispose();
+            foreach (var bank in banks) bank.Dispose();
+            throw;
+        }
+    }
+}

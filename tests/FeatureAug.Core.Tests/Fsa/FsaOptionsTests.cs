@@ -1,0 +1,89 @@
+using FeatureAug.Core.Fsa;
+
+namespace FeatureAug.Core.Tests.Fsa;
+
+public class FsaOptionsTests
+{
+    [Fact]
+    public void DefaultsFollowTheSpec()
+    {
+        var options = new FsaOptions();
+        Assert.Equal(0.8, options.TauS);
+        Assert.Equal(0.2, options.TauG);
+        Assert.Equal(0.9, options.HeadRatio);
+        Assert.Equal(3, options.Na);
+        Assert.Equal(3, options.Nf);
+        Assert.Equal(16, options.Nt);
+        Assert.Equal(6400, options.FineTuneIterations);
+        Assert.Equal(0.001, options.FineTuneLearningRate);
+        Assert.Equal(0.9, options.FineTuneMomentum);
+        Assert.Equal(1.0, options.TauNorm);
+        Assert.Equal(0, options.Views);
+        Assert.False(options.ConfusingHeadOnly);
+        Assert.False(options.StoreMapsAsHalf);
+        Assert.Equal(128, options.BatchSize);
+        Assert.Empty(options.Problems(10));
+    }
+
+    [Theory]
+    [InlineData("tau_s", "TauS (--tau-s) must lie in (0, 1), got 1.")]
+    [InlineData("tau_s0", "TauS (--tau-s) must lie in (0, 1), got 0.")]
+    [InlineData("tau_g", "TauG (--tau-g) must lie in (0, 1), got 0.")]
+    [InlineData("order", "TauG (--tau-g) must not exceed TauS (--tau-s), got tau_g 0.6 > tau_s 0.5.")]
+    [InlineData("head", "HeadRatio (--head-ratio) must lie in (0, 1], got 1.5.")]
+    [InlineData("head0", "HeadRatio (--head-ratio) must lie in (0, 1], got 0.")]
+    [InlineData("na", "Na (--na) must be at least 1, got 0.")]
+    [InlineData("nf", "Nf (--nf) must be at least 1, got 0.")]
+    [InlineData("nfclasses", "Nf (--nf) must be below the class count 10, got 10.")]
+    [InlineData("nt", "Nt (--nt) must be at least 1, got 0.")]
+    [InlineData("iterations", "FineTuneIterations (--finetune-iterations) must be at least 1, got 0.")]
+    [InlineData("lr", "FineTuneLearningRate (--finetune-lr) must be a positive number, got 0.")]
+    [InlineData("momentum", "FineTuneMomentum must lie in [0, 1), got 1.")]
+    [InlineData("taunorm", "TauNorm must be a finite number >= 0, got -1.")]
+    [InlineData("views", "Views (--views) must be 0 or more, got -1.")]
+    public void EachViolationHasItsOwnMessage(string violation, string message)
+    {
+        var options = violation switch
+        {
+            "tau_s" => new FsaOptions { TauS = 1.0 },
+            "tau_s0" => new FsaOptions { TauS = 0.0 },
+            "tau_g" => new FsaOptions { TauG = 0.0 },
+            "order" => new FsaOptions { TauS = 0.5, TauG = 0.6 },
+            "head" => new FsaOptions { HeadRatio = 1.5 },
+            "head0" => new FsaOptions { HeadRatio = 0 },
+            "na" => new FsaOptions { Na = 0 },
+            "nf" => new FsaOptions { Nf = 0 },
+            "nfclasses" => new FsaOptions { Nf = 10 },
+            "nt" => new FsaOptions { Nt = 0 },
+            "iterations" => new FsaOptions { FineTuneIterations = 0 },
+            "lr" => new FsaOptions { FineTuneLearningRate = 0 },
+            "momentum" => new FsaOptions { FineTuneMomentum = 1 },
+            "taunorm" => new FsaOptions { TauNorm = -1 },
+            "views" => new FsaOptions { Views = -1 },
+            _ => throw new ArgumentException(violation),
+        };
+        var problems = options.Problems(10);
+        Assert.Contains(message, problems);
+        var thrown = Assert.Throws<ArgumentException>(() => options.Validate(10));
+        Assert.Contains(message, thrown.Message);
+    }
+
+    [Fact]
+    public void TheExactViolationsAreListed()
+    {
+        var options = new FsaOptions { TauS = 0.3, TauG = 0.4, Na = 0, Views = -2 };
+        Assert.Equal(new[]
+        {
+            "TauG (--tau-g) must not exceed TauS (--tau-s), got tau_g 0.4 > tau_s 0.3.",
+            "Na (--na) must be at least 1, got 0.",
+            "Views (--views) must be 0 or more, got -2.",
+        }, options.Problems(10));
+    }
+
+    [Fact]
+    public void EqualThresholdsAreAllowed()
+    {
+        Assert.Empty(new FsaOptions { TauS = 0.5, TauG = 0.5 }.Problems(4));
+        Assert.Empty(new FsaOptions { HeadRatio = 1.0, Nf = 3 }.Problems(4));
+    }
+}

@@ -1,0 +1,102 @@
+using FeatureAug.Core.Fsa;
+
+namespace FeatureAug.Core.Tests.Fsa;
+
+public class PlanningTests
+{
+    private static readonly int[] FashionMnistLtIf100 = { 6000, 3596, 2156, 1292, 774, 464, 278, 166, 100, 60 };
+
+    [Fact]
+    public void FashionMnistLtIf100SplitsIntoClassesZeroToFourAndFiveToNine()
+    {
+        var split = ClassSplit.FromCounts(FashionMnistLtIf100, 0.9);
+        Assert.Equal(new[] { 0, 1, 2, 3, 4 }, split.HeadClasses);
+        Assert.Equal(new[] { 5, 6, 7, 8, 9 }, split.TailClasses);
+    }
+
+    [Fact]
+    public void TheHeadIsTheSmallestPrefixByCountReachingTheRatio()
+    {
+        // Sorted: class 2 (50), class 0 (30), class 3 (15, ties with 1 broken by index), class 1 (15); total 110.
+        int[] counts = { 30, 15, 50, 15 };
+        Assert.Equal(new[] { 2 }, ClassSplit.FromCounts(counts, 50.0 / 110).HeadClasses);        // exactly reached
+        Assert.Equal(new[] { 0, 2 }, ClassSplit.FromCounts(counts, 0.5).HeadClasses);
+        Assert.Equal(new[] { 0, 1, 2 }, ClassSplit.FromCounts(counts, 0.8).HeadClasses);         // 95/110 = 0.86: class 1 before 3
+        Assert.Equal(new[] { 3 }, ClassSplit.FromCounts(counts, 0.8).TailClasses);
+        Assert.Empty(ClassSplit.FromCounts(counts, 1.0).TailClasses);
+    }
+
+    [Fact]
+    public void ConfusingClassesAreTheTopMeanScoresExcludingTheClassItself()
+    {
+        double[][] meanScores =
+        {
+            new[] { 0.7, 0.1, 0.1, 0.1, 0.0 },
+            new[] { 0.2, 0.5, 0.1, 0.1, 0.1 },
+            new[] { 0.1, 0.1, 0.1, 0.4, 0.3 },  // tail 2: its own score is not the highest; 3, 4 lead
+            new[] { 0.3, 0.3, 0.2, 0.1, 0.1 },  // tail 3: classes 0 and 1 tie, index order decides
+            new[] { 0.05, 0.25, 0.4, 0.1, 0.2 },
+        };
+
+        var ranked = ConfusingClasses.Rank(meanScores, new[] { 2, 3, 4 }, nf: 2, headOnly: false, headClasses: new[] { 0, 1 });
+        Assert.Equal(new[] { 3, 4 }, ranked[2]);
+        Assert.Equal(new[] { 0, 1 }, ranked[3]);
+        Assert.Equal(new[] { 2, 1 }, ranked[4]);
+
+        var headOnly = ConfusingClasses.Rank(meanScores, new[] { 2, 3, 4 }, nf: 3, headOnly: true, headClasses: new[] { 0, 1 });
+        Assert.Equal(new[] { 0, 1 }, headOnly[2]);
+        Assert.Equal(new[] { 1, 0 }, headOnly[4]);
+    }
+
+    [Fact]
+    public void ThePlanDrawsTailSamplesUniformlyAndSizesEachBankToItsDraws()
+    {
+        int[] counts = { 400, 200, 60, 30, 10 };
+        var meanScores = Enumerable.Range(0, 5).Select(c => Enumerable.Range(0, 5).Select(k => k == c ? 0.6 : 0.1).ToArray()).ToArray();
+        var options = new FsaOptions { HeadRatio = 0.85, Nf = 2, Na = 3, Nt = 8, FineTuneIterations = 3000, Views = 1, Seed = 11 };
+
+        var plan = FsaPlan.Create(counts, meanScores, options);
+
+        Assert.Equal(new[] { 0, 1 }, plan.Split.HeadClasses);
+        Assert.Equal(new[] { 2, 3, 4 }, plan.Split.TailClasses);
+        Assert.Equal(3000 * 8, plan.TailDrawSamples.Length);
+        Assert.All(plan.TailDrawSamples, p => Assert.InRange(p, 600, 699));
+        Assert.Equal(new[] { 0, 1 }, plan.TailDrawViews.Distinct().Order());
+
+        var sizes = BankSizing.PlannedSizes(plan);
+        Assert.Equal(3000 * 8 * 3, sizes.Values.Sum());
+        foreach (int c in plan.Split.TailClasses)
+        {
+            var draws = plan.TailDrawsOfClass(c);
+            Assert.Equal(draws.Length * 3, sizes[c]);
+            Assert.Equal(plan.TailDrawSamples.Where(p => p >= plan.ClassOffsets[c] && p < plan.ClassOffsets[c] + counts[c]).Select(p => p - plan.ClassOffsets[c]), draws);
+            // The planned size is N_a times a binomial count around iterations * N_t * n_c / n_tail: within 4 standard deviations.
+            double expected = BankSizing.ExpectedSize(3000, 8, 3, counts[c], 100);
+            double p = counts[c] / 100.0, spread = 4 * 3 * Math.Sqrt(3000 * 8 * p * (1 - p));
+            Assert.InRange(sizes[c], expected - spread, expected + spread);
+        }
+
+        var again = FsaPlan.Create(counts, meanScores, options);
+        Assert.Equal(plan.TailDrawSamples, again.TailDrawSamples);
+        Assert.NotEqual(plan.TailDrawSamples, FsaPlan.Create(counts, meanScores, options with { Seed = 12 }).TailDrawSamples);
+    }
+
+    [Fact]
+    public void ReuseFactorIsTheWorstRatioOfDrawsToBankSize()
+    {
+        var sizes = new Dictionary<int, int> { [3] = 30, [4] = 12 };
+        Assert.Equal(1.0, BankSizing.ReuseFactor(new Dictionary<int, int> { [3] = 30, [4] = 12 }, sizes));
+        Assert.Equal(0.5, BankSizing.ReuseFactor(new Dictionary<int, int> { [3] = 15, [4] = 3 }, sizes));
+        Assert.Equal(1.5, BankSizing.ReuseFactor(new Dictionary<int, int> { [3] = 30, [4] = 18 }, sizes));
+        Assert.Equal(double.PositiveInfinity, BankSizing.ReuseFactor(new Dictionary<int, int> { [5] = 1 }, sizes));
+    }
+
+    [Fact]
+    public void APlanWithoutTailSamplesIsRefused()
+    {
+        var meanScores = new[] { new[] { 0.5, 0.5 }, new[] { 0.5, 0.5 } };
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            FsaPlan.Create(new[] { 10, 10 }, meanScores, new FsaOptions { HeadRatio = 1.0, Nf = 1 }));
+        Assert.Contains("No tail samples", error.Message);
+    }
+}
