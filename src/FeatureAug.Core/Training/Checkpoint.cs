@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -26,6 +27,8 @@ public sealed record CheckpointState(int Epoch, int Seed, string OptionsHash, in
 public sealed record CheckpointManifest(
     CheckpointState State, string ModelFile, string ModelSha256, string OptimizerFile, string OptimizerSha256)
 {
+    /// <summary>Completed epochs (written first in the JSON for people reading it).</summary>
+    [JsonPropertyOrder(-1)]
     public int Epoch => State.Epoch;
 }
 

@@ -102,7 +102,7 @@ public static class PhaseOneTrainer
         }
 
         double seconds = stopwatch.Elapsed.TotalSeconds;
-        return new TrainingResult(startEpoch, Math.Max(startEpoch, endEpoch), epochLosses, seconds,
+        return new TrainingResult(startEpoch, endEpoch, epochLosses, seconds,
             imagesTrained == 0 ? 0 : imagesTrained / seconds);
     }
 
