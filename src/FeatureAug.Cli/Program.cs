@@ -1,1 +1,4 @@
-Console.WriteLine("featureaug");
+using System.CommandLine;
+using FeatureAug.Cli;
+
+return await FeatureAugCli.InvokeAsync(args);

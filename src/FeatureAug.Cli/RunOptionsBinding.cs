@@ -31,6 +31,7 @@ internal sealed class RunOptionsBinding
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Phase-I batch size", DefaultValueFactory = _ => TrainingDefaults.BatchSize };
     public Option<double> LearningRate { get; } = new("--lr") { Description = "Phase-I learning rate", DefaultValueFactory = _ => TrainingDefaults.LearningRate };
     public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "Phase-I weight decay", DefaultValueFactory = _ => TrainingDefaults.WeightDecay };
+    public Option<int?> WarmupEpochs { get; } = new("--warmup-epochs") { Description = "Linear warm-up epochs (default 1, or 0 for a 1-epoch run)" };
     public Option<string> Schedule { get; } = new("--schedule") { Description = "cosine | step", DefaultValueFactory = _ => TrainingDefaults.Schedule };
     public Option<int> EpochsPerActivity { get; } = new("--epochs-per-activity") { Description = "Phase-I epochs per workflow activity", DefaultValueFactory = _ => TrainingDefaults.EpochsPerActivity };
     public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda (auto = CUDA when available)", DefaultValueFactory = _ => "auto" };
@@ -62,7 +63,7 @@ internal sealed class RunOptionsBinding
     public IEnumerable<Option> All => new Option[]
     {
         Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, Model, Epochs, BatchSize, LearningRate,
-        WeightDecay, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
+        WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
         FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, Store, Connection, AccountUrl, RunId, Mode,
         ModelName, ExtractShards, Concurrency, PromotionMargin,
     };
@@ -91,6 +92,7 @@ internal sealed class RunOptionsBinding
             BatchSize = parse.GetValue(BatchSize),
             LearningRate = parse.GetValue(LearningRate),
             WeightDecay = parse.GetValue(WeightDecay),
+            WarmupEpochs = parse.GetValue(WarmupEpochs) ?? Math.Min(TrainingDefaults.WarmupEpochs, Math.Max(0, parse.GetValue(Epochs) - 1)),
             Schedule = parse.GetValue(Schedule)!,
             EpochsPerActivity = parse.GetValue(EpochsPerActivity),
         };

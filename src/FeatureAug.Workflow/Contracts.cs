@@ -82,11 +82,18 @@ public sealed record AugmentationPlan(
     int[] TailClasses,
     IReadOnlyDictionary<int, int[]> ConfusingClasses,
     IReadOnlyDictionary<int, int> BankSizes,
+    string PlanInputsPath,
     double Seconds);
 
-public sealed record FuseInput(RunRequest Request, DatasetSummary Dataset, int TailClass, int[] ConfusingClasses, int BankSize, int ShardCount);
+/// <summary>What rebuilds the exact <c>FsaPlan</c> in any activity: class counts and mean softmax scores.</summary>
+public sealed record PlanInputs(int[] ClassCounts, double[][] MeanScores);
+
+public sealed record FuseInput(RunRequest Request, DatasetSummary Dataset, int TailClass, int[] ConfusingClasses, int BankSize, string PlanInputsPath);
 
 public sealed record FuseResult(int TailClass, int Fused, int Fallbacks, double Seconds, string Path);
+
+/// <summary>Classes one extraction activity covered and what it wrote.</summary>
+public sealed record ExtractPart(int ShardIndex, int[] Classes, int[] ClassCounts, int FeatureChannels, int MapHeight, int MapWidth, int ViewsPerSample, string VectorsDType);
 
 public sealed record FineTuneInput(
     RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, AugmentationPlan Plan,

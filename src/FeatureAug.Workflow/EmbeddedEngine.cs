@@ -28,6 +28,13 @@ public sealed class EmbeddedEngine : IAsyncDisposable
     {
         if (activityConcurrency < 1)
             throw new ArgumentOutOfRangeException(nameof(activityConcurrency), activityConcurrency, "Activity concurrency must be at least 1.");
+        // The engine's gRPC sidecar logs every request at Information through the default host
+        // configuration; a run's own output is what users want to read.
+        if (Environment.GetEnvironmentVariable("Logging__LogLevel__Default") is null)
+        {
+            Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
+            Environment.SetEnvironmentVariable("Logging__LogLevel__Microsoft.Hosting.Lifetime", "Warning");
+        }
         var host = await DurableTaskTestHost.StartAsync(
             registry => registry.AddFeatureAugTasks(),
             new DurableTaskTestHostOptions

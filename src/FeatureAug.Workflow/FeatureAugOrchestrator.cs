@@ -65,7 +65,7 @@ public sealed class FeatureAugOrchestrator : TaskOrchestrator<RunRequest, RunRes
 
         Status("FuseTailClasses", $"{plan.TailClasses.Length} tail classes", 0, plan.TailClasses.Length);
         var fuseTasks = plan.TailClasses.Select(tail => context.CallActivityAsync<FuseResult>(nameof(FuseTailClassActivity),
-            new FuseInput(request, dataset, tail, plan.ConfusingClasses[tail], plan.BankSizes[tail], shards), retry)).ToList();
+            new FuseInput(request, dataset, tail, plan.ConfusingClasses[tail], plan.BankSizes[tail], plan.PlanInputsPath), retry)).ToList();
         var fused = new List<FuseResult>();
         var pending = new List<Task<FuseResult>>(fuseTasks);
         while (pending.Count > 0)

@@ -22,9 +22,11 @@ public static class RunLauncher
                 FeatureAugOrchestrator.Name, request, new StartOrchestrationOptions(request.RunId), cancellationToken);
             return true;
         }
-        catch (Exception) when (await client.GetInstanceAsync(request.RunId, false, cancellationToken) is not null)
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            return false; // lost a race with another starter: the run exists once either way
+            // Lost a race with another starter: the run exists once either way. Anything else is rethrown.
+            if (await client.GetInstanceAsync(request.RunId, false, cancellationToken) is not null) return false;
+            throw;
         }
     }
 

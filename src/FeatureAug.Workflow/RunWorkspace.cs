@@ -35,9 +35,13 @@ public sealed class RunWorkspace(IArtifactStore store, WorkflowServiceOptions op
         return cached;
     }
 
-    /// <summary>Downloads every artifact under <paramref name="prefix"/> into a local directory mirroring it.</summary>
+    /// <summary>
+    /// A local directory holding every artifact under <paramref name="prefix"/>: the store's own directory for
+    /// a local store (no copy), else a download mirroring it.
+    /// </summary>
     public async Task<string> GetLocalDirectoryAsync(string prefix, CancellationToken cancellationToken)
     {
+        if (store is LocalArtifactStore local) return local.GetFilePath(prefix);
         var paths = await store.ListAsync(prefix, cancellationToken);
         foreach (string path in paths) await GetLocalCopyAsync(path, cancellationToken);
         string directory = Path.Combine(options.WorkDirectory, "cache", prefix.Replace('/', Path.DirectorySeparatorChar));

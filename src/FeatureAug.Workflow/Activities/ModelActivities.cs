@@ -50,7 +50,7 @@ public sealed class PromoteActivity(RunWorkspace workspace, ModelRegistry regist
                 request.Dataset, NightlyRebalance: false, DateTimeOffset.UtcNow), cancellationToken);
         }
         double challengerTop1 = input.Evaluation.Top1[MethodNames.FeatureSpaceAugmentation];
-        var challenger = new ChampionPointer(0, request.RunId, input.Backbone.CheckpointPath, input.Evaluation.ModelPath,
+        var challenger = new ChampionPointer(0, request.RunId, input.Backbone.CheckpointPath, input.Evaluation.HeadPath, input.Evaluation.ModelPath,
             MethodNames.FeatureSpaceAugmentation, challengerTop1, DateTimeOffset.UtcNow);
         // Compare on today's held-out data: Evaluate re-measured the champion there when it could.
         var championToday = input.Evaluation is { ChampionRunId: { } championRun, ChampionTop1: { } championTop1 }

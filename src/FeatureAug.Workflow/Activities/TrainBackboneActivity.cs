@@ -80,6 +80,11 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
             await workspace.Store.DownloadToFileAsync(ArtifactPath.Combine(checkpoints, file), Path.Combine(localDirectory, file), cancellationToken);
     }
 
+    /// <summary>Step schedule without explicit milestones: x0.1 at 2/3 and 5/6 of training (cosine needs none).</summary>
+    private static int[] DefaultMilestones(TrainingSettings t) =>
+        t.Schedule != "step" ? Array.Empty<int>()
+            : new[] { (int)Math.Round(t.Epochs * 2 / 3.0), (int)Math.Round(t.Epochs * 5 / 6.0) }.Where(m => m >= 1).Distinct().ToArray();
+
     public static TrainingOptions ToTrainingOptions(RunRequest request, string? checkpointDirectory)
     {
         var t = request.Training;
@@ -92,7 +97,7 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
             WeightDecay = t.WeightDecay,
             WarmupEpochs = t.WarmupEpochs,
             Schedule = t.Schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
-            Milestones = t.Milestones ?? new[] { (int)Math.Round(t.Epochs * 2 / 3.0), (int)Math.Round(t.Epochs * 5 / 6.0) },
+            Milestones = t.Milestones ?? DefaultMilestones(t),
             Loss = t.Loss == "focal" ? TrainingLoss.Focal : TrainingLoss.CrossEntropy,
             Augmentation = new AugmentationOptions(t.CropPadding, HorizontalFlip: true),
             Seed = request.Execution.Seed,

@@ -23,6 +23,7 @@ public sealed record ChampionPointer(
     string RunId,
     string BackbonePath,
     string HeadPath,
+    string ModelPath,
     string Method,
     double Top1,
     DateTimeOffset PromotedUtc);

@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Text.Json;
+using FeatureAug.Core.Reporting;
+using FeatureAug.Workflow;
+using FeatureAug.Workflow.Storage;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace FeatureAug.Cli;
+
+/// <summary>
+/// Runs one orchestration on the embedded Durable engine, shows its progress (stage from the custom
+/// status, steps, loss and images/s from the activities), records its status in the store for
+/// `featureaug status`, and exports the report, plots and model to the output directory.
+/// </summary>
+internal sealed class LocalRunner(WorkflowServiceOptions options, int activityConcurrency, TextWriter output, TextWriter error)
+{
+    public static string StatusPath(string runId) => ArtifactPath.Combine(ArtifactPath.Run(runId), "status.json");
+
+    public static string ResultPath(string runId) => ArtifactPath.Combine(ArtifactPath.Run(runId), "result.json");
+
+    public async Task<int> RunAsync(RunRequest request, string outputDirectory, CancellationToken cancellationToken)
+    {
+        var store = ArtifactStoreFactory.Create(options.Store);
+        var finished = await store.TryReadJsonAsync<RunResult>(ResultPath(request.RunId), cancellationToken);
+        if (finished is not null)
+        {
+            error.WriteLine($"Run {request.RunId} already finished; nothing to do. Exporting its results.");
+            await ExportAsync(store, finished.Value, outputDirectory, cancellationToken);
+            PrintSummary(await ReadReportAsync(store, finished.Value, cancellationToken), outputDirectory);
+            return FeatureAugCli.ExitOk;
+        }
+
+        await using var engine = await EmbeddedEngine.StartAsync(options, activityConcurrency, cancellationToken: cancellationToken);
+        var hub = engine.Services.GetRequiredService<RunProgressHub>();
+        ActivityProgress? latest = null;
+        hub.Updated += p => { if (p.RunId == request.RunId) latest = p; };
+
+        bool created = await RunLauncher.StartOrAttachAsync(engine.Client, request, cancellationToken);
+        error.WriteLine($"{(created ? "Started" : "Attached to")} run {request.RunId} ({request.Architecture} on {request.Dataset.Kind}, {request.Training.Epochs} epochs, store {store.Description}).");
+
+        OrchestrationMetadata final;
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected)
+            final = await FollowWithProgressBarsAsync(engine.Client, store, request.RunId, () => latest, cancellationToken);
+        else
+            final = await FollowWithLinesAsync(engine.Client, store, request.RunId, () => latest, cancellationToken);
+
+        if (final.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
+        {
+            var failure = final.FailureDetails;
+            string reason = failure is null ? final.RuntimeStatus.ToString() : FeatureAugCli.OneLine(InnermostMessage(failure));
+            error.WriteLine($"featureaug: run {request.RunId} {final.RuntimeStatus.ToString().ToLowerInvariant()}: {reason}");
+            bool badInput = failure is not null && IsBadInput(failure);
+            return badInput ? FeatureAugCli.ExitBadInput : FeatureAugCli.ExitFailed;
+        }
+
+        var result = final.ReadOutputAs<RunResult>()!;
+        await store.WriteJsonAsync(ResultPath(request.RunId), result, cancellationToken);
+        await ExportAsync(store, result, outputDirectory, cancellationToken);
+        PrintSummary(await ReadReportAsync(store, result, cancellationToken), outputDirectory);
+        if (result.Promotion is { } promotion)
+            output.WriteLine($"Model {request.ModelName}: {(promotion.Promoted ? "promoted" : "champion kept")} ({promotion.Reason}).");
+        return FeatureAugCli.ExitOk;
+    }
+
+    private static bool IsBadInput(Microsoft.DurableTask.TaskFailureDetails failure)
+    {
+        for (var f = failure; f is not null; f = f.InnerFailure)
+            if (f.ErrorType.EndsWith(nameof(InvalidRunInputException), StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    private static string InnermostMessage(Microsoft.DurableTask.TaskFailureDetails failure)
+    {
+        var f = failure;
+        while (f.InnerFailure is not null) f = f.InnerFailure;
+        return f.ErrorMessage;
+    }
+
+    private async Task<OrchestrationMetadata> FollowWithLinesAsync(
+        DurableTaskClient client, IArtifactStore store, string runId, Func<ActivityProgress?> latest, CancellationToken cancellationToken)
+    {
+        string? lastLine = null;
+        var lastPrinted = DateTime.MinValue;
+        while (true)
+        {
+            var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken)
+                ?? throw new InvalidOperationException($"Run '{runId}' vanished from the engine.");
+            var status = await RecordStatusAsync(store, instance, cancellationToken);
+            string line = status is null ? instance.RuntimeStatus.ToString() : $"[{status.Stage}] {status.Detail}";
+            if (line != lastLine) { error.WriteLine(line); lastLine = line; }
+            if (latest() is { } p && DateTime.UtcNow - lastPrinted > TimeSpan.FromSeconds(15) && p.Total > 0)
+            {
+                error.WriteLine($"  {p.Stage}: {p.Detail} ({100.0 * p.Done / p.Total:F0}%)" +
+                                (p.Loss is { } loss ? $" loss {loss:F4}" : "") + (p.ImagesPerSecond is { } ips ? $" {ips:F0} img/s" : ""));
+                lastPrinted = DateTime.UtcNow;
+            }
+            if (IsTerminal(instance)) return instance;
+            await Task.Delay(500, cancellationToken);
+        }
+    }
+
+    private async Task<OrchestrationMetadata> FollowWithProgressBarsAsync(
+        DurableTaskClient client, IArtifactStore store, string runId, Func<ActivityProgress?> latest, CancellationToken cancellationToken)
+    {
+        OrchestrationMetadata? final = null;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        await console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var stages = new Dictionary<string, ProgressTask>();
+                ProgressTask? current = null;
+                while (true)
+                {
+                    var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken)
+                        ?? throw new InvalidOperationException($"Run '{runId}' vanished from the engine.");
+                    var status = await RecordStatusAsync(store, instance, cancellationToken);
+                    if (status is not null)
+                    {
+                        if (!stages.TryGetValue(status.Stage, out var task))
+                        {
+                            if (current is not null && !current.IsFinished) current.Value = current.MaxValue;
+                            task = context.AddTask(Markup.Escape(status.Stage), maxValue: Math.Max(1, status.StepsTotal));
+                            stages[status.Stage] = task;
+                        }
+                        current = task;
+                        task.MaxValue = Math.Max(1, status.StepsTotal);
+                        task.Value = Math.Min(task.MaxValue, status.StepsDone);
+                        task.Description = Markup.Escape($"{status.Stage}: {status.Detail}");
+                        var p = latest();
+                        if (p is not null && p.Stage == status.Stage && p.Total > 0)
+                        {
+                            task.MaxValue = p.Total;
+                            task.Value = Math.Min(p.Total, p.Done);
+                            task.Description = Markup.Escape($"{p.Stage}: {p.Detail}" +
+                                (p.Loss is { } loss ? $" loss {loss:F4}" : "") + (p.ImagesPerSecond is { } ips ? $" {ips:F0} img/s" : ""));
+                        }
+                    }
+                    if (IsTerminal(instance))
+                    {
+                        if (instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed)
+                            foreach (var task in stages.Values) task.Value = task.MaxValue;
+                        final = instance;
+                        return;
+                    }
+                    await Task.Delay(400, cancellationToken);
+                }
+            });
+        return final!;
+    }
+
+    private static bool IsTerminal(OrchestrationMetadata instance) =>
+        instance.RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
+
+    private string? lastRecorded;
+
+    /// <summary>Writes runs/&lt;id&gt;/status.json when the status changed, and returns the custom status.</summary>
+    private async Task<RunStatus?> RecordStatusAsync(IArtifactStore store, OrchestrationMetadata instance, CancellationToken cancellationToken)
+    {
+        var status = instance.SerializedCustomStatus is { } json
+            ? JsonSerializer.Deserialize<RunStatus>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web))
+            : null;
+        string key = $"{instance.RuntimeStatus}|{instance.SerializedCustomStatus}";
+        if (key != lastRecorded)
+        {
+            lastRecorded = key;
+            string? failure = instance.FailureDetails is { } f ? FeatureAugCli.OneLine(InnermostMessage(f)) : null;
+            await store.WriteJsonAsync(StatusPath(instance.InstanceId),
+                new RunStatusRecord(instance.InstanceId, instance.RuntimeStatus.ToString(), status, failure, DateTimeOffset.UtcNow), cancellationToken);
+        }
+        return status;
+    }
+
+    /// <summary>Copies report.json, report.md, the plots, the final model and the checkpoints into the output directory.</summary>
+    private static async Task ExportAsync(IArtifactStore store, RunResult result, string outputDirectory, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(outputDirectory);
+        foreach (string path in await store.ListAsync(ArtifactPath.RunReports(result.RunId), cancellationToken))
+            await store.DownloadToFileAsync(path, Path.Combine(outputDirectory, path[(path.LastIndexOf('/') + 1)..]), cancellationToken);
+        string model = EvaluateActivity.ModelPath(result.RunId);
+        if (await store.ExistsAsync(model, cancellationToken))
+            await store.DownloadToFileAsync(model, Path.Combine(outputDirectory, "model.safetensors"), cancellationToken);
+        string checkpoints = Path.Combine(outputDirectory, "checkpoints");
+        foreach (string path in await store.ListAsync(ArtifactPath.RunCheckpoints(result.RunId), cancellationToken))
+        {
+            Directory.CreateDirectory(checkpoints);
+            await store.DownloadToFileAsync(path, Path.Combine(checkpoints, path[(path.LastIndexOf('/') + 1)..]), cancellationToken);
+        }
+    }
+
+    private static async Task<RunReport> ReadReportAsync(IArtifactStore store, RunResult result, CancellationToken cancellationToken)
+    {
+        await using var stream = await store.OpenReadAsync(result.ReportPath, cancellationToken);
+        using var reader = new StreamReader(stream);
+        return RunReport.FromJson(await reader.ReadToEndAsync(cancellationToken));
+    }
+
+    private void PrintSummary(RunReport report, string outputDirectory)
+    {
+        static string Percent(double? v) => v is null ? "-" : (v.Value * 100).ToString("F2", CultureInfo.InvariantCulture);
+        output.WriteLine();
+        output.WriteLine($"Balanced test accuracy, {report.Dataset.Name}, {report.Model.Architecture} ({report.Model.Epochs} epochs):");
+        output.WriteLine($"{"method",-10}{"overall",9}{"head",9}{"tail",9}{"many",9}{"medium",9}{"few",9}");
+        foreach (string key in MethodNames.All.Where(report.Methods.ContainsKey))
+        {
+            var m = report.Methods[key];
+            output.WriteLine($"{MethodNames.Display(key),-10}{Percent(m.Top1),9}{Percent(m.HeadTop1),9}{Percent(m.TailTop1),9}{Percent(m.Many),9}{Percent(m.Medium),9}{Percent(m.Few),9}");
+        }
+        output.WriteLine($"Head classes {string.Join(",", report.Split.HeadClasses)}; tail classes {string.Join(",", report.Split.TailClasses)}.");
+        output.WriteLine("Timings: " + string.Join(", ", report.Timings.Select(t => $"{t.Key} {t.Value.ToString("F1", CultureInfo.InvariantCulture)}")));
+        foreach (string warning in report.Warnings) output.WriteLine($"warning: {warning}");
+        output.WriteLine($"Report: {Path.Combine(outputDirectory, "report.md")}");
+    }
+}
