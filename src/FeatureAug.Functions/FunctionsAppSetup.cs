@@ -1,4 +1,5 @@
 using FeatureAug.Workflow;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
