@@ -129,7 +129,9 @@ public abstract class DatasetUploadHandlerTests : IAsyncLifetime
 
         await UploadDatasetAsync("week3", Manifest("week3").Replace("\"tea\"]", "\"juice\"]").Replace("\"architecture\": \"resnet8\",", "\"architecture\": \"resnet20\","));
         var mismatch = await Handler().HandleAsync("week3", default);
-        Assert.Equal(new[] { "architecture" }, mismatch.Errors.Keys.ToArray());
+        // A registered model keeps its architecture, and a rebalance (the default once it has a backbone) keeps its classes.
+        Assert.Equal(new[] { "architecture", "classes" }, mismatch.Errors.Keys.ToArray());
+        Assert.Equal(["model 'shelves-resnet8' is registered as resnet8, not resnet20."], mismatch.Errors["architecture"]);
     }
 
     [Fact]

@@ -50,7 +50,9 @@ public abstract class ModelsApiTests : IAsyncLifetime
             Assert.Equal("checkpoint bytes", await reader.ReadToEndAsync());
 
         var fetched = Assert.IsType<ModelDetails>((await Api().GetAsync("pets", default)).Body);
-        Assert.Equal(details.Model, fetched.Model);
+        IReadOnlyList<string> none = Array.Empty<string>();
+        Assert.Equal(details.Model with { Classes = none }, fetched.Model with { Classes = none });
+        Assert.Equal(details.Model.Classes, fetched.Model.Classes);
         var listed = (await Api().ListAsync(default)).BodyJson();
         Assert.Contains("\"name\": \"pets\"", listed);
         Assert.Contains("\"uri\": \"https://featureaug.example/api/models/pets\"", listed);

@@ -29,7 +29,8 @@ public abstract class NightlyRebalancerTests : IAsyncLifetime
         await RegisterAsync("bravo", nightly: true);                                                      // nothing to rebalance yet
         await RegisterAsync("charlie", nightly: false, backbone: "models/charlie/backbones/b.safetensors"); // not nightly
         await RegisterAsync("delta", nightly: true, backbone: "models/delta/backbones/b.safetensors");     // still busy
-        await _engine.SchedulePendingRunAsync(new RunRequest("delta-yesterday", new DatasetReference(), "delta", "resnet8",
+        string busyRun = await _engine.StartSuspendedRunAsync(new RunRequest("delta-yesterday",
+            new DatasetReference(Kind: "idx", StoreName: "nightly-data", Channels: 1), "delta", "resnet8",
             RunMode.Full, new TrainingSettings(), new FsaOptions(), new ExecutionSettings()));
         var defaults = RunDefaults.Standard with { Execution = new ExecutionSettings(Device: "cpu") };
 
@@ -43,7 +44,7 @@ public abstract class NightlyRebalancerTests : IAsyncLifetime
                 ("delta", "nightly-delta-20260131", NightlyOutcome.SkippedBusy),
             },
             decisions.Select(d => (d.ModelName, d.RunId, d.Outcome)).ToArray());
-        Assert.Equal("run delta-yesterday of this model is still going", decisions[2].Reason);
+        Assert.Matches($"^run .*{busyRun} of this model is still going$", decisions[2].Reason);
 
         var started = await _engine.Client.GetInstanceAsync("nightly-alpha-20260131", getInputsAndOutputs: true);
         var request = started!.ReadInputAs<RunRequest>()!;

@@ -62,12 +62,31 @@ public sealed class TestEngine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Creates an instance of the FeatureAug orchestrator that stays Pending for an hour (a scheduled start):
-    /// a run that is "still going" without doing any work.
+    /// Starts a run of the FeatureAug orchestrator and suspends it at once: a run that is "still going"
+    /// without doing further work. (The in-memory backend ignores scheduled start times, so a future
+    /// start cannot hold a run back.) Should the run end before the suspension lands, a fresh id is tried.
     /// </summary>
-    public Task<string> SchedulePendingRunAsync(RunRequest request) =>
-        Client.ScheduleNewOrchestrationInstanceAsync(FeatureAugOrchestrator.Name, request,
-            new StartOrchestrationOptions(request.RunId, DateTimeOffset.UtcNow.AddHours(1)));
+    public async Task<string> StartSuspendedRunAsync(RunRequest request)
+    {
+        for (int attempt = 1; attempt <= 5; attempt++)
+        {
+            string id = attempt == 1 ? request.RunId : $"{request.RunId}-{attempt}";
+            await Client.ScheduleNewOrchestrationInstanceAsync(FeatureAugOrchestrator.Name, request with { RunId = id },
+                new StartOrchestrationOptions(id));
+            await Client.SuspendInstanceAsync(id, "held by a test");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (true)
+            {
+                var instance = await Client.GetInstanceAsync(id, getInputsAndOutputs: false, timeout.Token);
+                if (instance!.RuntimeStatus == OrchestrationRuntimeStatus.Suspended)
+                    return id;
+                if (instance.IsCompleted)
+                    break;
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+        throw new InvalidOperationException($"Could not hold a run of '{request.RunId}' suspended in 5 attempts.");
+    }
 
     /// <summary>Waits until the run has finished (bounded, so a hung run fails the test instead of the suite).</summary>
     public async Task<OrchestrationMetadata> WaitForEndAsync(string runId, int seconds = 60)
