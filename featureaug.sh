@@ -51,7 +51,6 @@ case "$cmd" in
     ensure_fashion_mnist
     bash "$ROOT/tools/install-azurite.sh"
     dotnet build "$ROOT/FeatureAugFunctions.sln" -c Release -nologo -clp:ErrorsOnly
-    if [ -x "$ROOT/tools/bicep-build.sh" ] || [ -f "$ROOT/tools/bicep-build.sh" ]; then bash "$ROOT/tools/bicep-build.sh"; fi
     dotnet test "$ROOT/FeatureAugFunctions.sln" -c Release --no-build -nologo \
       --logger "console;verbosity=normal" "$@"
     ;;

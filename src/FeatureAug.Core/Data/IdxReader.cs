@@ -19,8 +19,8 @@ public static class IdxReader
     /// Reads an image file and its label file into a one-channel dataset.
     /// </summary>
     /// <param name="classNames">
-    /// Names by label; labels outside them are an error. Without them the classes are named
-    /// "0".."9" (or up to the largest label, where that exceeds 9).
+    /// Names by label; labels outside them are an error. Without them the classes are "0" up to the
+    /// largest label present, so a data set of 5 classes has 5, not MNIST's 10.
     /// </param>
     /// <exception cref="DatasetFormatException">A file is missing, truncated, corrupt, of the wrong
     /// kind, the counts disagree, or a label has no class.</exception>
@@ -55,7 +55,7 @@ public static class IdxReader
         }
         else
         {
-            classNames = Enumerable.Range(0, Math.Max(10, largestLabel + 1))
+            classNames = Enumerable.Range(0, largestLabel + 1)
                 .Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         }
 

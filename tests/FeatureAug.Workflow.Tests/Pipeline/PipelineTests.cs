@@ -1,0 +1,175 @@
+using FeatureAug.Core.Reporting;
+using FeatureAug.Workflow.Models;
+using FeatureAug.Workflow.Storage;
+using Microsoft.DurableTask.Client;
+
+namespace FeatureAug.Workflow.Tests.Pipeline;
+
+/// <summary>The whole orchestration on the embedded engine with the local store, on a tiny long-tailed set.</summary>
+public sealed class PipelineTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("featureaug-pipeline").FullName;
+    private readonly string dataDir;
+    private readonly WorkflowServiceOptions options;
+    private readonly LocalArtifactStore store;
+
+    public PipelineTests()
+    {
+        dataDir = TinyDataset.Write(Path.Combine(root, "data"));
+        options = PipelineHarness.Options(new ArtifactStoreOptions { Kind = ArtifactStoreKind.Local, LocalRoot = Path.Combine(root, "store") },
+            Path.Combine(root, "work"));
+        store = new LocalArtifactStore(Path.Combine(root, "store"));
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public async Task FullRunReportsEveryMethodAndMakesTheFirstChampion()
+    {
+        var (instance, executions) = await PipelineHarness.RunAsync(options, TinyDataset.Request("full-1", dataDir));
+
+        Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
+        var result = instance.ReadOutputAs<RunResult>()!;
+        Assert.Equal(MethodNames.All.OrderBy(m => m), result.Top1.Keys.OrderBy(m => m));
+        Assert.All(result.Top1.Values, top1 => Assert.InRange(top1, 0.0, 1.0));
+
+        var report = RunReport.FromJson(await ReadTextAsync(result.ReportPath));
+        Assert.Equal(new[] { 0, 1, 2 }, report.Split.HeadClasses);
+        Assert.Equal(new[] { 3, 4 }, report.Split.TailClasses);
+        Assert.Equal(new[] { "3", "4" }, report.ConfusingClasses.Keys.OrderBy(k => k));
+        Assert.All(report.ConfusingClasses.Values, confusing => Assert.Equal(2, confusing.Length));
+        Assert.All(report.Fusion!.BankSizes.Values, size => Assert.True(size > 0));
+        Assert.Equal(TinyDataset.TrainCounts, report.Dataset.TrainCounts);
+        foreach (string file in new[] { "report.md", "class-distribution.png", "per-class-accuracy.png", "feature-pca.png" })
+            Assert.True(await store.ExistsAsync(ArtifactPath.Combine(ArtifactPath.RunReports("full-1"), file), default), file);
+        Assert.True(await store.ExistsAsync(EvaluateActivity.ModelPath("full-1"), default));
+
+        // Two epoch chunks, one per activity; each computed exactly once.
+        Assert.Equal(2, executions.ComputedCount("full-1", nameof(TrainBackboneActivity)));
+        Assert.Equal(2, executions.ComputedCount("full-1", nameof(FuseTailClassActivity)));
+        Assert.Equal(3, executions.ComputedCount("full-1", nameof(FineTuneHeadActivity)));
+
+        var champion = await new ModelRegistry(store).GetChampionAsync("tiny-model", default);
+        Assert.NotNull(champion);
+        Assert.Equal("full-1", champion!.RunId);
+        Assert.True(result.Promotion!.Promoted);
+    }
+
+    [Fact]
+    public async Task RerunningAFinishedRunIdDoesNoWork()
+    {
+        var request = TinyDataset.Request("rerun-1", dataDir);
+        var (first, _) = await PipelineHarness.RunAsync(options, request);
+        Assert.True(first.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(first));
+
+        // A new engine (as after a restart) replays the run from the start against the same store.
+        var (second, executions) = await PipelineHarness.RunAsync(options, request);
+        Assert.True(second.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(second));
+        Assert.Equal(0, executions.TotalComputed("rerun-1"));
+        Assert.True(executions.ReusedCount("rerun-1", nameof(TrainBackboneActivity)) == 2);
+        Assert.Equal(first.ReadOutputAs<RunResult>()!.Top1, second.ReadOutputAs<RunResult>()!.Top1);
+    }
+
+    [Fact]
+    public async Task TailClassesAreFusedInParallel()
+    {
+        // Larger banks so each fusion takes long enough for the overlap to be observable.
+        var request = TinyDataset.Request("fanout-1", dataDir) with
+        {
+            Fsa = TinyDataset.Request("x", dataDir).Fsa with { FineTuneIterations = 4000 },
+        };
+        var (instance, executions) = await PipelineHarness.RunAsync(options, request, concurrency: 2);
+        Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
+        var intervals = executions.Intervals("fanout-1", nameof(FuseTailClassActivity));
+        Assert.Equal(2, intervals.Count);
+        Assert.True(intervals[0].Start < intervals[1].End && intervals[1].Start < intervals[0].End,
+            $"fusions did not overlap: {intervals[0].Start:O}-{intervals[0].End:O} and {intervals[1].Start:O}-{intervals[1].End:O}");
+    }
+
+    [Fact]
+    public async Task ATransientStorageFaultIsRetriedAndTheRunCompletes()
+    {
+        // A directory where the plan document must go makes the write fail, as a storage hiccup would;
+        // it disappears a second later, before the first retry (2 s backoff).
+        string blocker = store.GetFilePath(PlanAugmentationActivity.PlanPath("transient-1"));
+        Directory.CreateDirectory(blocker);
+        var request = TinyDataset.Request("transient-1", dataDir);
+        var run = PipelineHarness.RunAsync(options, request);
+        await WaitUntilAsync(() => store.ExistsAsync(ExtractFeaturesActivity.PartPath("transient-1", 1), default));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Directory.Delete(blocker);
+        var (instance, executions) = await run;
+
+        Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
+        Assert.True(executions.Intervals("transient-1", nameof(PlanAugmentationActivity)).Count >= 2, "the failed attempt was not retried");
+        Assert.Equal(1, executions.ComputedCount("transient-1", nameof(PlanAugmentationActivity)));
+    }
+
+    [Fact]
+    public async Task AFaultThatPersistsFailsTheRunWithItsReason()
+    {
+        Directory.CreateDirectory(store.GetFilePath(PlanAugmentationActivity.PlanPath("stuck-1")));
+        var (instance, executions) = await PipelineHarness.RunAsync(options, TinyDataset.Request("stuck-1", dataDir));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, instance.RuntimeStatus);
+        Assert.Contains("plan.json", PipelineHarness.Failure(instance));
+        Assert.Equal(4, executions.Intervals("stuck-1", nameof(PlanAugmentationActivity)).Count); // every attempt of the policy
+    }
+
+    [Fact]
+    public async Task BadDataFailsAtValidationWithoutRetries()
+    {
+        string bad = Path.Combine(root, "bad");
+        TinyDataset.Write(bad);
+        string labels = Path.Combine(bad, "train-labels-idx1-ubyte");
+        File.WriteAllBytes(labels, File.ReadAllBytes(labels)[..^5]); // truncated label file
+
+        var (instance, executions) = await PipelineHarness.RunAsync(options, TinyDataset.Request("bad-1", bad));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, instance.RuntimeStatus);
+        string failure = PipelineHarness.Failure(instance);
+        Assert.Contains("train-labels-idx1-ubyte", failure);
+        Assert.Contains(nameof(InvalidRunInputException), failure);
+        Assert.Single(executions.Intervals("bad-1", nameof(ValidateDatasetActivity)));
+        Assert.Equal(0, executions.TotalComputed("bad-1"));
+    }
+
+    [Fact]
+    public async Task ARebalanceRunThatDoesNotBeatTheChampionLeavesItInPlace()
+    {
+        var (full, _) = await PipelineHarness.RunAsync(options, TinyDataset.Request("champ-1", dataDir, modelName: "guarded"));
+        Assert.True(full.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(full));
+        var registry = new ModelRegistry(store);
+        var before = await registry.GetChampionAsync("guarded", default);
+
+        // No head can beat the champion by 99 points: the challenger must lose.
+        var rebalance = TinyDataset.Request("rebal-1", dataDir, RunMode.Rebalance, "guarded");
+        rebalance = rebalance with { Execution = rebalance.Execution with { PromotionMargin = 0.99 } };
+        var (instance, executions) = await PipelineHarness.RunAsync(options, rebalance);
+
+        Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
+        Assert.Equal(0, executions.ComputedCount("rebal-1", nameof(TrainBackboneActivity)));
+        var decision = instance.ReadOutputAs<RunResult>()!.Promotion!;
+        Assert.False(decision.Promoted);
+        Assert.NotNull(decision.ChampionTop1); // measured on the same test data, on the shared backbone
+        Assert.Equal(before, await registry.GetChampionAsync("guarded", default));
+        Assert.Single(await registry.HistoryAsync("guarded", default));
+    }
+
+    private async Task<string> ReadTextAsync(string path)
+    {
+        await using var stream = await store.OpenReadAsync(path, default);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync();
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + PipelineHarness.Timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not reached");
+            await Task.Delay(50);
+        }
+    }
+}
