@@ -185,6 +185,39 @@ public static class FeatureAugCli
         });
         command.Subcommands.Add(rollback);
 
+        var architecture = new Option<string>("--architecture") { Description = "resnet8 | resnet20 | ... (the backbone's architecture)", Required = true };
+        var backbone = new Option<string>("--backbone") { Description = "Backbone file: .safetensors or a PyTorch state_dict (.pt/.pth/.bin) with PyTorch names", Required = true };
+        var classes = new Option<string>("--classes") { Description = "Comma-separated class names, in label order", Required = true };
+        var channels = new Option<int>("--channels") { Description = "Input channels", DefaultValueFactory = _ => 3 };
+        var dataset = new Option<string>("--dataset") { Description = "Data set kind that rebalances the model", Required = true };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Directory of that data set" };
+        var nightly = new Option<bool>("--nightly") { Description = "Rebalance nightly (Functions app timer)" };
+        var register = new Command("register", "Register a model from a backbone trained elsewhere; rebalance it with `run --mode rebalance`.")
+            { name, architecture, backbone, classes, channels, dataset, dataDir, nightly };
+        AddStoreOptions(register);
+        register.SetAction(async (parse, cancellationToken) =>
+        {
+            var store = ArtifactStoreFactory.Create(StoreOptions(parse));
+            string modelName = ArtifactPath.ValidateIdentifier(parse.GetValue(name)!, "model name");
+            string arch = parse.GetValue(architecture)!;
+            if (!Core.Models.ModelFactory.Names.Contains(arch))
+                throw new ArgumentException($"--architecture: unknown '{arch}'; valid: {string.Join(", ", Core.Models.ModelFactory.Names)}.");
+            var classNames = parse.GetValue(classes)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (classNames.Length < 2) throw new ArgumentException("--classes: a classifier needs at least 2 classes.");
+            int inputChannels = parse.GetValue(channels);
+            Core.Data.DatasetCatalog.ParseKind(parse.GetValue(dataset)!);
+            string path = await BackboneImport.ImportAsync(store, modelName, arch, inputChannels, classNames.Length,
+                Path.GetFullPath(parse.GetValue(backbone)!), cancellationToken);
+            var reference = new DatasetReference(Kind: parse.GetValue(dataset)!, DataDir: parse.GetValue(dataDir) is { } dir ? Path.GetFullPath(dir) : null, Channels: inputChannels);
+            var registry = new ModelRegistry(store);
+            var existing = await registry.GetAsync(modelName, cancellationToken);
+            await registry.RegisterAsync(new ModelRecord(modelName, arch, inputChannels, classNames, reference, parse.GetValue(nightly),
+                existing?.RegisteredUtc ?? DateTimeOffset.UtcNow, path), cancellationToken);
+            output.WriteLine($"registered {modelName} ({arch}, {classNames.Length} classes) with backbone {path}");
+            return ExitOk;
+        });
+        command.Subcommands.Add(register);
+
         var history = new Command("history", "Every promotion and rollback of a model.") { name };
         AddStoreOptions(history);
         history.SetAction(async (parse, cancellationToken) =>

@@ -19,6 +19,43 @@ public sealed class CliTests : IDisposable
         return (exit, output.ToString(), error.ToString());
     }
 
+    [Fact]
+    public async Task ABackboneTrainedElsewhereIsRegisteredAndRebalancedWithoutPhaseOne()
+    {
+        string data = TinyDataset.Write(Path.Combine(root, "data"));
+        // "Elsewhere": a separate store and run; its exported model is converted to a PyTorch state_dict file.
+        string[] quick = { "--dataset", "idx", "--data-dir", data, "--model", "resnet8", "--batch-size", "32", "--nf", "2", "--nt", "4", "--na", "2",
+            "--finetune-iterations", "30", "--threads", "1", "--device", "cpu" };
+        var elsewhere = await InvokeAsync(new[] { "run", "--epochs", "1", "--run-id", "elsewhere", "--store-root", Path.Combine(root, "other"),
+            "--output", Path.Combine(root, "other-out") }.Concat(quick).ToArray());
+        Assert.True(elsewhere.Exit == 0, elsewhere.Error);
+        string pytorchFile = Path.Combine(root, "backbone.pt");
+        using (var model = FeatureAug.Core.Models.ModelFactory.Create("resnet8", 1, 5))
+        {
+            TorchSharp.PyBridge.PyBridgeModuleExtensions.load_safetensors(model, Path.Combine(root, "other-out", "model.safetensors"));
+            TorchSharp.PyBridge.PyBridgeModuleExtensions.save_py(model, pytorchFile);
+        }
+
+        string[] store = { "--store-root", Path.Combine(root, "store") };
+        var mismatch = await InvokeAsync(new[] { "models", "register", "--model-name", "byo", "--architecture", "resnet8", "--backbone", pytorchFile,
+            "--classes", "a,b,c", "--channels", "1", "--dataset", "idx", "--data-dir", data }.Concat(store).ToArray());
+        Assert.Equal(2, mismatch.Exit);
+        Assert.Contains("does not fit resnet8", mismatch.Error);
+
+        var register = await InvokeAsync(new[] { "models", "register", "--model-name", "byo", "--architecture", "resnet8", "--backbone", pytorchFile,
+            "--classes", "0,1,2,3,4", "--channels", "1", "--dataset", "idx", "--data-dir", data }.Concat(store).ToArray());
+        Assert.True(register.Exit == 0, register.Error);
+
+        string output = Path.Combine(root, "out");
+        var rebalance = await InvokeAsync(new[] { "run", "--mode", "rebalance", "--model-name", "byo", "--run-id", "byo-1", "--output", output }
+            .Concat(quick).Concat(store).ToArray());
+        Assert.True(rebalance.Exit == 0, rebalance.Error);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json")));
+        Assert.Equal(0, report.RootElement.GetProperty("timings").GetProperty("phase1Seconds").GetDouble());
+        Assert.False(Directory.Exists(Path.Combine(output, "checkpoints")), "no Phase-I checkpoint may exist for a rebalance run");
+        Assert.Contains("promoted (first champion", rebalance.Output);
+    }
+
     [Theory]
     [InlineData("tau-g", "run", "--tau-s", "0.5", "--tau-g", "0.7")]
     [InlineData("na", "run", "--na", "0")]
