@@ -20,7 +20,7 @@ public static class FeatureAugCli
     private static readonly Option<string> StoreRoot = new("--store-root") { Description = "Root directory of the local artifact store", DefaultValueFactory = _ => ".featureaug" };
     private static readonly Option<string?> Connection = new("--connection") { Description = "Blob storage connection string (e.g. Azurite)" };
     private static readonly Option<string?> AccountUrl = new("--account-url") { Description = "Blob account URL, authenticated with DefaultAzureCredential" };
-    private static readonly Option<string> Container = new("--container") { Description = "Blob container", DefaultValueFactory = _ => ArtifactStoreOptions.DefaultContainer };
+    private static readonly Option<string> ContainerPrefix = new("--container-prefix") { Description = "Prefix of the blob containers datasets, runs and models (e.g. dev- for dev-datasets)", DefaultValueFactory = _ => "" };
 
     public static async Task<int> InvokeAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
@@ -51,7 +51,7 @@ public static class FeatureAugCli
 
     private static void AddStoreOptions(Command command)
     {
-        foreach (var option in new Option[] { StoreKind, StoreRoot, Connection, AccountUrl, Container }) command.Options.Add(option);
+        foreach (var option in new Option[] { StoreKind, StoreRoot, Connection, AccountUrl, ContainerPrefix }) command.Options.Add(option);
     }
 
     private static ArtifactStoreOptions StoreOptions(ParseResult parse)
@@ -65,7 +65,7 @@ public static class FeatureAugCli
                 Kind = ArtifactStoreKind.Blob,
                 ConnectionString = parse.GetValue(Connection),
                 AccountUrl = parse.GetValue(AccountUrl),
-                Container = parse.GetValue(Container)!,
+                ContainerPrefix = parse.GetValue(ContainerPrefix)!,
             },
             _ => throw new ArgumentException($"--store must be local or blob, not '{kind}'."),
         };

@@ -8,22 +8,16 @@ namespace FeatureAug.Functions;
 
 /// <summary>
 /// The app settings FeatureAug itself reads (the Functions host reads AzureWebJobsStorage,
-/// DurableTaskHubName, NightlyRebalanceSchedule, DatasetUploadConnection and DatasetUploadContainer
-/// through host.json and the trigger attributes). App settings use '__' where configuration uses ':'.
+/// DurableTaskHubName, NightlyRebalanceSchedule and DatasetUploadConnection through host.json and the
+/// trigger attributes). App settings use '__' where configuration uses ':'.
 /// </summary>
 public sealed record FunctionsAppSettings
 {
-    /// <summary>Setting naming the container the dataset.json blob trigger watches (%DatasetUploadContainer%).</summary>
-    public const string DatasetUploadContainerSetting = "DatasetUploadContainer";
-
     /// <summary>The services every activity uses: artifact store, work directory, limits.</summary>
     public required WorkflowServiceOptions Workflow { get; init; }
 
     /// <summary>Settings of runs started by uploads and the timer, and under HTTP requests' options.</summary>
     public required RunDefaults RunDefaults { get; init; }
-
-    /// <summary>The container the upload trigger watches; with a blob store it must be the store's container.</summary>
-    public required string DatasetUploadContainer { get; init; }
 
     /// <summary>
     /// Reads and checks the settings. Throws <see cref="InvalidOperationException"/> naming the setting
@@ -50,11 +44,19 @@ public sealed record FunctionsAppSettings
             ConnectionString = Blank(storage["ConnectionString"]),
             AccountUrl = Blank(storage["AccountUrl"]),
             ManagedIdentityClientId = Blank(storage["ManagedIdentityClientId"]),
-            Container = Blank(storage["Container"]) ?? ArtifactStoreOptions.DefaultContainer,
         };
+        // The dataset.json trigger and the deployment's Event Grid subscription watch the container named
+        // exactly "datasets", so the app's store must use the unprefixed containers; a setting that would
+        // move them is refused rather than silently leaving uploads unseen.
+        foreach (string moved in new[] { "Container", "ContainerPrefix" })
+        {
+            if (Blank(storage[moved]) is { } value)
+                throw Invalid($"FeatureAug__Storage__{moved}", $"is '{value}', but the Functions app always uses the blob containers " +
+                    $"{string.Join(", ", BlobArtifactStore.Roots)} (its dataset.json trigger watches container datasets); remove the setting.");
+        }
         try
         {
-            // Checks the combination (connection string xor account URL, container name) without contacting storage.
+            // Checks the combination (connection string xor account URL) without contacting storage.
             ArtifactStoreFactory.Create(store);
         }
         catch (ArgumentException exception)
@@ -77,14 +79,7 @@ public sealed record FunctionsAppSettings
         var standard = RunDefaults.Standard;
         var runDefaults = standard with { Execution = standard.Execution with { Device = device, Threads = threads } };
 
-        string uploadContainer = Blank(configuration[DatasetUploadContainerSetting])
-            ?? throw Invalid(DatasetUploadContainerSetting, "is not set; it names the container the dataset.json trigger watches.");
-        if (kind == ArtifactStoreKind.Blob && uploadContainer != store.Container)
-            throw Invalid(DatasetUploadContainerSetting,
-                $"is '{uploadContainer}' but the artifact store's container (FeatureAug__Storage__Container) is '{store.Container}': " +
-                "runs read uploaded data sets from the store, so the trigger must watch the same container.");
-
-        return new FunctionsAppSettings { Workflow = workflow, RunDefaults = runDefaults, DatasetUploadContainer = uploadContainer };
+        return new FunctionsAppSettings { Workflow = workflow, RunDefaults = runDefaults };
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

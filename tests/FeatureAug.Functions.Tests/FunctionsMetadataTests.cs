@@ -64,7 +64,8 @@ public sealed class FunctionsMetadataTests
         var trigger = Trigger(Functions()["DatasetUploaded"]);
 
         Assert.Equal("blobTrigger", trigger.GetProperty("type").GetString());
-        Assert.Equal("%DatasetUploadContainer%/datasets/{name}/dataset.json", trigger.GetProperty("path").GetString());
+        // Container datasets, blob <name>/dataset.json: the blob store's artifact datasets/<name>/dataset.json.
+        Assert.Equal("datasets/{name}/dataset.json", trigger.GetProperty("path").GetString());
         Assert.Equal("EventGrid", trigger.GetProperty("source").GetString());
         Assert.Equal("DatasetUploadConnection", trigger.GetProperty("connection").GetString());
     }
@@ -91,7 +92,6 @@ public sealed class FunctionsMetadataTests
     {
         var builder = FunctionsApplication.CreateBuilder([]);
         builder.Configuration["Functions:Worker:HostEndpoint"] = "http://127.0.0.1:9";
-        builder.Configuration["DatasetUploadContainer"] = "featureaug";
         builder.Configuration["FeatureAug:Storage:LocalRoot"] = Path.GetTempPath();
         // What the worker does for the app's entry assembly at start: run the extensions' startup code the
         // Worker SDK generated into it (the Durable extension registers its metadata transformer there).

@@ -26,14 +26,14 @@ public abstract class ModelsApiTests : IAsyncLifetime
           "inputChannels": 3,
           "dataset": { "kind": "imagefolder", "storeName": "pets", "imageSize": 32 },
           "nightlyRebalance": true,
-          "backbonePath": "uploads/pets-resnet8.safetensors"
+          "backbonePath": "models/pets-resnet8/uploads/resnet8.safetensors"
         }
         """;
 
     [Fact]
     public async Task Put_RegistersWithAnImportedBackbone_ThenGetAndListShowIt()
     {
-        await _engine.PutAsync("uploads/pets-resnet8.safetensors", "checkpoint bytes");
+        await _engine.PutAsync("models/pets-resnet8/uploads/resnet8.safetensors", "checkpoint bytes");
 
         var created = await Api().PutAsync("pets", Encoding.UTF8.GetBytes(Registration), default);
 
@@ -61,11 +61,11 @@ public abstract class ModelsApiTests : IAsyncLifetime
     [Fact]
     public async Task Put_Again_Replaces_KeepingRegistrationTimeAndBackbone_AndGetShowsChampionAndHistory()
     {
-        await _engine.PutAsync("uploads/pets-resnet8.safetensors", "checkpoint bytes");
+        await _engine.PutAsync("models/pets-resnet8/uploads/resnet8.safetensors", "checkpoint bytes");
         var first = Assert.IsType<ModelDetails>((await Api().PutAsync("pets", Encoding.UTF8.GetBytes(Registration), default)).Body);
         await _engine.Registry.TryPromoteAsync("pets", new ChampionPointer(0, "run-1", "b", "h", "m", "fsa", 0.8, DateTimeOffset.UtcNow), 0, null, default);
 
-        string withoutBackbone = Registration.Replace(",\n  \"backbonePath\": \"uploads/pets-resnet8.safetensors\"", "").Replace("\"nightlyRebalance\": true", "\"nightlyRebalance\": false");
+        string withoutBackbone = Registration.Replace(",\n  \"backbonePath\": \"models/pets-resnet8/uploads/resnet8.safetensors\"", "").Replace("\"nightlyRebalance\": true", "\"nightlyRebalance\": false");
         var replaced = await Api().PutAsync("pets", Encoding.UTF8.GetBytes(withoutBackbone), default);
 
         Assert.Equal(200, replaced.StatusCode);
@@ -87,7 +87,7 @@ public abstract class ModelsApiTests : IAsyncLifetime
               "inputChannels": 2,
               "dataset": { "kind": "imagefolder", "dataDir": "/srv", "imageSize": 4 },
               "nightlyRebalance": true,
-              "backbonePath": "uploads/absent.safetensors"
+              "backbonePath": "models/pets-resnet8/uploads/absent.safetensors"
             }
             """;
 
@@ -98,6 +98,21 @@ public abstract class ModelsApiTests : IAsyncLifetime
             new[] { "architecture", "backbonePath", "classes", "dataset.dataDir", "dataset.imageSize", "inputChannels" },
             Assert.IsType<ProblemBody>(result.Body).Errors!.Keys.Order(StringComparer.Ordinal).ToArray());
         Assert.Null(await _engine.Registry.GetAsync("pets", default));
+    }
+
+    [Theory]
+    [InlineData("uploads/resnet8.safetensors")]
+    [InlineData("models")]
+    public async Task Put_BackboneOutsideTheStoresFolders_Is400(string backbonePath)
+    {
+        string body = Registration.Replace("models/pets-resnet8/uploads/resnet8.safetensors", backbonePath);
+
+        var result = await Api().PutAsync("pets", Encoding.UTF8.GetBytes(body), default);
+
+        Assert.Equal(400, result.StatusCode);
+        var problem = Assert.Single(Assert.IsType<ProblemBody>(result.Body).Errors!);
+        Assert.Equal("backbonePath", problem.Key);
+        Assert.StartsWith($"'{backbonePath}' is not under datasets/, runs/, models/", Assert.Single(problem.Value));
     }
 
     [Fact]

@@ -11,7 +11,6 @@ public sealed class SettingsTests
 
     private static Dictionary<string, string?> BlobSettings() => new()
     {
-        ["DatasetUploadContainer"] = "featureaug",
         ["FeatureAug:Storage:Kind"] = "blob",
         ["FeatureAug:Storage:ConnectionString"] = "UseDevelopmentStorage=true",
         ["FeatureAug:Device"] = "cuda",
@@ -24,14 +23,16 @@ public sealed class SettingsTests
         var settings = Read(BlobSettings());
 
         Assert.Equal(ArtifactStoreKind.Blob, settings.Workflow.Store.Kind);
-        Assert.Equal("featureaug", settings.Workflow.Store.Container);
+        Assert.Equal("", settings.Workflow.Store.ContainerPrefix);
+        var store = Assert.IsType<BlobArtifactStore>(ArtifactStoreFactory.Create(settings.Workflow.Store));
+        Assert.Equal("datasets", store.GetContainer("datasets").Name);
         Assert.Equal("cuda", settings.RunDefaults.Execution.Device);
         Assert.Equal(4, settings.RunDefaults.Execution.Threads);
     }
 
     [Theory]
-    [InlineData("DatasetUploadContainer", null, "App setting DatasetUploadContainer: is not set")]
-    [InlineData("DatasetUploadContainer", "datasets", "App setting DatasetUploadContainer: is 'datasets' but the artifact store's container")]
+    [InlineData("FeatureAug:Storage:ContainerPrefix", "dev-", "App setting FeatureAug__Storage__ContainerPrefix: is 'dev-', but the Functions app always uses the blob containers datasets, runs, models")]
+    [InlineData("FeatureAug:Storage:Container", "featureaug", "App setting FeatureAug__Storage__Container: is 'featureaug', but the Functions app always uses")]
     [InlineData("FeatureAug:Storage:Kind", "s3", "App setting FeatureAug__Storage__Kind: 's3' is not local or blob.")]
     [InlineData("FeatureAug:Device", "tpu", "App setting FeatureAug__Device: 'tpu' is not auto, cpu or cuda.")]
     [InlineData("FeatureAug:Threads", "-1", "App setting FeatureAug__Threads: '-1' is not a whole number >= 0.")]
@@ -62,8 +63,8 @@ public sealed class SettingsTests
         string[] required =
         [
             "FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "DurableTaskHubName", "NightlyRebalanceSchedule",
-            "DatasetUploadConnection", "DatasetUploadContainer", "FeatureAug__Storage__Kind", "FeatureAug__Storage__ConnectionString",
-            "FeatureAug__Storage__AccountUrl", "FeatureAug__Storage__ManagedIdentityClientId", "FeatureAug__Storage__Container",
+            "DatasetUploadConnection", "FeatureAug__Storage__Kind", "FeatureAug__Storage__ConnectionString",
+            "FeatureAug__Storage__AccountUrl", "FeatureAug__Storage__ManagedIdentityClientId",
             "FeatureAug__Storage__LocalRoot", "FeatureAug__Device", "FeatureAug__Threads", "FeatureAug__WorkDirectory",
             "FeatureAug__MaxTrainingImages",
         ];

@@ -38,12 +38,12 @@ public sealed class TestEngine : IAsyncDisposable
         LocalRoot = Path.Combine(root, "store"),
     });
 
-    /// <summary>An engine whose artifacts live in a fresh container of the running Azurite.</summary>
+    /// <summary>An engine whose artifacts live in fresh containers (a unique prefix) of the running Azurite.</summary>
     public static Task<TestEngine> StartAzuriteAsync(AzuriteFixture azurite) => StartAsync(_ => new ArtifactStoreOptions
     {
         Kind = ArtifactStoreKind.Blob,
         ConnectionString = azurite.ConnectionString,
-        Container = "fn-" + Guid.NewGuid().ToString("N")[..20],
+        ContainerPrefix = "fn-" + Guid.NewGuid().ToString("N")[..20] + "-",
     });
 
     private static async Task<TestEngine> StartAsync(Func<string, ArtifactStoreOptions> store)

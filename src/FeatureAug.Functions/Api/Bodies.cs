@@ -50,7 +50,8 @@ public sealed record RegisterModelBody
 
     /// <summary>
     /// Artifact path of a backbone checkpoint brought from elsewhere (uploaded to the store first, e.g.
-    /// uploads/resnet8-shelves.safetensors). It is copied under models/&lt;name&gt;/backbones/ and
+    /// models/shelves-resnet8/uploads/resnet8.safetensors; it must lie under datasets/, runs/ or models/). It is
+    /// copied under models/&lt;name&gt;/backbones/ and
     /// Rebalance runs use it until the model has a champion.
     /// </summary>
     public string? BackbonePath { get; init; }

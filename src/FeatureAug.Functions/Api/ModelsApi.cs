@@ -145,6 +145,14 @@ public sealed class ModelsApi(IArtifactStore store, ModelRegistry registry, RunD
         try
         {
             ArtifactPath.Validate(path);
+            // Only these folders exist in the blob store (one container each); the rule holds for every store kind alike.
+            string root = path.Split('/', 2)[0];
+            if (!path.Contains('/') || !ArtifactPath.Roots.Contains(root, StringComparer.Ordinal))
+            {
+                problem = $"'{path}' is not under {string.Join("/, ", ArtifactPath.Roots)}/, the artifact store's folders; " +
+                    "upload the checkpoint to, for example, models/<name>/uploads/.";
+                return false;
+            }
             problem = null;
             return true;
         }

@@ -10,14 +10,15 @@ namespace FeatureAug.Functions.Triggers;
 
 /// <summary>
 /// Starts a run when a data set's manifest (datasets/&lt;name&gt;/dataset.json) arrives, delivered by Event
-/// Grid (Source = EventGrid: no container polling, the event names the blob). The trigger watches the
-/// artifact store's container (%DatasetUploadContainer%); the blob's content is not bound, the handler
-/// reads the manifest and its ETag through the artifact store.
+/// Grid (Source = EventGrid: no container polling, the event names the blob). The trigger watches blobs
+/// &lt;name&gt;/dataset.json in the artifact store's container datasets; the blob's content is not bound, the
+/// handler reads the manifest and its ETag through the artifact store.
 /// </summary>
 public sealed class DatasetUploadFunction(
     IArtifactStore store, ModelRegistry registry, RunDefaults defaults, TimeProvider time, ILogger<DatasetUploadFunction> logger)
 {
-    public const string BlobPath = "%" + FunctionsAppSettings.DatasetUploadContainerSetting + "%/datasets/{name}/dataset.json";
+    /// <summary>Container datasets, blob &lt;name&gt;/dataset.json: artifact datasets/&lt;name&gt;/dataset.json of the blob store.</summary>
+    public const string BlobPath = ArtifactPath.DatasetsRoot + "/{name}/" + DatasetManifest.FileName;
 
     [Function("DatasetUploaded")]
     public async Task Run(

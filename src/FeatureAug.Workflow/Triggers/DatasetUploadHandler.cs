@@ -52,22 +52,21 @@ public sealed class DatasetUploadHandler(
     private readonly RunDefaults _defaults = defaults ?? RunDefaults.Standard;
 
     /// <summary>
-    /// The data set name when <paramref name="blobName"/> (the path inside the container) is exactly
-    /// datasets/&lt;name&gt;/dataset.json with a valid name; otherwise null and why not. The trigger's
-    /// pattern datasets/{name}/dataset.json also matches deeper paths (its {name} may span '/'), so
-    /// this is the filter that decides.
+    /// The data set name when <paramref name="blobName"/> (the blob's name inside container datasets, so
+    /// artifact datasets/&lt;name&gt;/dataset.json) is exactly &lt;name&gt;/dataset.json with a valid name;
+    /// otherwise null and why not. The trigger's pattern {name}/dataset.json also matches deeper names
+    /// (its {name} may span '/'), so this is the filter that decides.
     /// </summary>
     public static string? DatasetNameOf(string blobName, out string? problem)
     {
         ArgumentNullException.ThrowIfNull(blobName);
-        string prefix = ArtifactPath.DatasetsRoot + "/", suffix = "/" + DatasetManifest.FileName;
-        if (!blobName.StartsWith(prefix, StringComparison.Ordinal) || !blobName.EndsWith(suffix, StringComparison.Ordinal)
-            || blobName.Length <= prefix.Length + suffix.Length)
+        const string suffix = "/" + DatasetManifest.FileName;
+        if (!blobName.EndsWith(suffix, StringComparison.Ordinal) || blobName.Length <= suffix.Length)
         {
-            problem = $"'{blobName}' is not of the form {prefix}<name>{suffix}.";
+            problem = $"blob '{blobName}' in container {ArtifactPath.DatasetsRoot} is not of the form <name>{suffix}.";
             return null;
         }
-        string name = blobName[prefix.Length..^suffix.Length];
+        string name = blobName[..^suffix.Length];
         try
         {
             ArtifactPath.ValidateIdentifier(name, "dataset name");

@@ -79,10 +79,10 @@ public sealed class LocalModelRegistryTests : ModelRegistryContract, IDisposable
 [Collection(AzuriteCollection.Name)]
 public sealed class BlobModelRegistryTests(AzuriteFixture azurite) : ModelRegistryContract
 {
-    private readonly string container = "registry-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string containerPrefix = "registry-" + Guid.NewGuid().ToString("N")[..8] + "-";
 
     protected override IArtifactStore CreateStore() => ArtifactStoreFactory.Create(new ArtifactStoreOptions
     {
-        Kind = ArtifactStoreKind.Blob, ConnectionString = azurite.ConnectionString, Container = container,
+        Kind = ArtifactStoreKind.Blob, ConnectionString = azurite.ConnectionString, ContainerPrefix = containerPrefix,
     });
 }
