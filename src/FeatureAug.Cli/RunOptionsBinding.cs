@@ -48,6 +48,7 @@ internal sealed class RunOptionsBinding
     public Option<int> FineTuneIterations { get; } = new("--finetune-iterations") { Description = "Phase-II iterations", DefaultValueFactory = _ => FsaDefaults.FineTuneIterations };
     public Option<double> FineTuneLearningRate { get; } = new("--finetune-lr") { Description = "Phase-II learning rate", DefaultValueFactory = _ => FsaDefaults.FineTuneLearningRate };
     public Option<int> Views { get; } = new("--views") { Description = "Augmented views per training image besides the clean one", DefaultValueFactory = _ => FsaDefaults.Views };
+    public Option<bool> StoreMapsAsHalf { get; } = new("--maps-half") { Description = "Store feature-map shards as float16 (half the size)" };
     public Option<bool> ConfusingHeadOnly { get; } = new("--confusing-head-only") { Description = "Restrict confusing classes to head classes" };
 
     public Option<string> Store { get; } = new("--store") { Description = "local | blob", DefaultValueFactory = _ => "local" };
@@ -64,7 +65,7 @@ internal sealed class RunOptionsBinding
     {
         Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, Model, Epochs, BatchSize, LearningRate,
         WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
-        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, Store, Connection, AccountUrl, RunId, Mode,
+        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, Store, Connection, AccountUrl, RunId, Mode,
         ModelName, ExtractShards, Concurrency, PromotionMargin,
     };
 
@@ -108,6 +109,7 @@ internal sealed class RunOptionsBinding
             FineTuneLearningRate = parse.GetValue(FineTuneLearningRate),
             Views = parse.GetValue(Views),
             ConfusingHeadOnly = parse.GetValue(ConfusingHeadOnly),
+            StoreMapsAsHalf = parse.GetValue(StoreMapsAsHalf),
             Seed = parse.GetValue(Seed),
         };
         var execution = ExecutionDefaults with

@@ -56,6 +56,21 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task HalfPrecisionMapsAndExtraViewsRunThroughTheWholeWorkflow()
+    {
+        var request = TinyDataset.Request("views-1", dataDir);
+        request = request with { Fsa = request.Fsa with { Views = 2, StoreMapsAsHalf = true } };
+        var (instance, _) = await PipelineHarness.RunAsync(options, request);
+
+        Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
+        var manifest = await store.ReadJsonAsync<FeatureAug.Core.Fsa.FeatureShardManifest>(
+            ArtifactPath.Combine(ArtifactPath.RunFeatures("views-1"), FeatureAug.Core.Fsa.FeatureShardManifest.FileName), default);
+        Assert.Equal(3, manifest.ViewsPerSample); // the clean view and two augmented ones
+        Assert.Equal("float16", manifest.VectorsDType);
+        Assert.Equal(TinyDataset.TrainCounts, manifest.ClassCounts);
+    }
+
+    [Fact]
     public async Task RerunningAFinishedRunIdDoesNoWork()
     {
         var request = TinyDataset.Request("rerun-1", dataDir);
