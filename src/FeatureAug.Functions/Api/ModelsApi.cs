@@ -101,7 +101,7 @@ public sealed class ModelsApi(IArtifactStore store, ModelRegistry registry, RunD
             catch (InvalidRunInputException exception)
             {
                 errors.Add("backbonePath", exception.Message);
-                return ApiResult.ValidationProblem(errors, "The backbone checkpoint does not fit the model; see errors.", instance);
+                return ApiResult.ValidationProblem(errors, "The backbone checkpoint cannot serve this model; see errors.", instance);
             }
             catch (ArtifactIntegrityException exception)
             {
