@@ -1,4 +1,5 @@
 using System.Text;
+using FeatureAug.Core.Models;
 using FeatureAug.Functions.Api;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Tests.Azurite;
@@ -19,6 +20,24 @@ public abstract class ModelsApiTests : IAsyncLifetime
 
     private ModelsApi Api() => new(_engine.Store, _engine.Registry, RunDefaults.Standard, TestEngine.ApiBase, TimeProvider.System);
 
+    private const string UploadedBackbone = "models/pets-resnet8/uploads/resnet8.safetensors";
+
+    /// <summary>Stores the freshly initialised weights of resnet8 with the given shape as a safetensors checkpoint.</summary>
+    private async Task PutBackboneAsync(string path, int inputChannels, int numClasses)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"featureaug-test-backbone-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (var model = ModelFactory.Create("resnet8", inputChannels, numClasses))
+                TorchSharp.PyBridge.PyBridgeModuleExtensions.save_safetensors(model, file);
+            await _engine.Store.UploadFromFileAsync(path, file, default);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private const string Registration = """
         {
           "architecture": "resnet8",
@@ -33,21 +52,21 @@ public abstract class ModelsApiTests : IAsyncLifetime
     [Fact]
     public async Task Put_RegistersWithAnImportedBackbone_ThenGetAndListShowIt()
     {
-        await _engine.PutAsync("models/pets-resnet8/uploads/resnet8.safetensors", "checkpoint bytes");
+        await PutBackboneAsync(UploadedBackbone, inputChannels: 3, numClasses: 2);
 
         var created = await Api().PutAsync("pets", Encoding.UTF8.GetBytes(Registration), default);
 
         Assert.Equal(201, created.StatusCode);
         Assert.Equal("https://featureaug.example/api/models/pets", created.Headers["Location"]);
         var details = Assert.IsType<ModelDetails>(created.Body);
-        Assert.Matches("^models/pets/backbones/imported-[0-9a-f]{16}\\.safetensors$", details.Model.BackbonePath);
+        // Content-addressed like the CLI's import: the name carries the first 16 hex digits of the file's SHA-256.
+        string uploadedSha = (await _engine.Store.GetPropertiesAsync(UploadedBackbone, default))!.Sha256!;
+        Assert.Equal($"models/pets/backbones/imported-{uploadedSha[..16]}.safetensors", details.Model.BackbonePath);
+        Assert.Equal(uploadedSha, (await _engine.Store.GetPropertiesAsync(details.Model.BackbonePath!, default))!.Sha256);
         Assert.Equal(["cat", "dog"], details.Model.Classes);
         Assert.True(details.Model.NightlyRebalance);
         Assert.Null(details.Champion);
         Assert.Empty(details.History);
-        await using (var copy = await _engine.Store.OpenReadAsync(details.Model.BackbonePath!, default))
-        using (var reader = new StreamReader(copy))
-            Assert.Equal("checkpoint bytes", await reader.ReadToEndAsync());
 
         var fetched = Assert.IsType<ModelDetails>((await Api().GetAsync("pets", default)).Body);
         IReadOnlyList<string> none = Array.Empty<string>();
@@ -61,7 +80,7 @@ public abstract class ModelsApiTests : IAsyncLifetime
     [Fact]
     public async Task Put_Again_Replaces_KeepingRegistrationTimeAndBackbone_AndGetShowsChampionAndHistory()
     {
-        await _engine.PutAsync("models/pets-resnet8/uploads/resnet8.safetensors", "checkpoint bytes");
+        await PutBackboneAsync(UploadedBackbone, inputChannels: 3, numClasses: 2);
         var first = Assert.IsType<ModelDetails>((await Api().PutAsync("pets", Encoding.UTF8.GetBytes(Registration), default)).Body);
         await _engine.Registry.TryPromoteAsync("pets", new ChampionPointer(0, "run-1", "b", "h", "m", "fsa", 0.8, DateTimeOffset.UtcNow), 0, null, default);
 
@@ -75,6 +94,42 @@ public abstract class ModelsApiTests : IAsyncLifetime
         Assert.Equal(first.Model.BackbonePath, details.Model.BackbonePath);
         Assert.Equal("run-1", details.Champion!.RunId);
         Assert.Equal("promote", Assert.Single(details.History).Action);
+    }
+
+    [Theory]
+    [InlineData(3, 5)] // wrong class count
+    [InlineData(1, 2)] // wrong input channels
+    public async Task Put_BackboneThatDoesNotFitTheDeclaredArchitecture_Is400NamingBackbonePath_AndStoresNothing(
+        int checkpointChannels, int checkpointClasses)
+    {
+        await PutBackboneAsync(UploadedBackbone, checkpointChannels, checkpointClasses);
+
+        var result = await Api().PutAsync("pets", Encoding.UTF8.GetBytes(Registration), default);
+
+        Assert.Equal(400, result.StatusCode);
+        var problem = Assert.IsType<ProblemBody>(result.Body);
+        var error = Assert.Single(problem.Errors!);
+        Assert.Equal("backbonePath", error.Key);
+        string message = Assert.Single(error.Value);
+        Assert.StartsWith($"backbonePath: '{UploadedBackbone}' does not fit resnet8 with 3 input channels and 2 classes", message);
+        // The shapes are named: a 1-channel kernel would otherwise broadcast silently into the 3-channel one.
+        Assert.Contains($"where the architecture has [", message);
+        Assert.Null(await _engine.Registry.GetAsync("pets", default));
+        Assert.Empty(await _engine.Store.ListAsync("models/pets", default));
+    }
+
+    [Fact]
+    public async Task Put_BackboneOfAnUnknownFormat_Is400NamingBackbonePath()
+    {
+        await _engine.PutAsync("models/pets-resnet8/uploads/resnet8.onnx", "onnx bytes");
+
+        var result = await Api().PutAsync("pets", Encoding.UTF8.GetBytes(Registration.Replace(UploadedBackbone, "models/pets-resnet8/uploads/resnet8.onnx")), default);
+
+        Assert.Equal(400, result.StatusCode);
+        var error = Assert.Single(Assert.IsType<ProblemBody>(result.Body).Errors!);
+        Assert.Equal("backbonePath", error.Key);
+        Assert.Contains("must be .safetensors or a PyTorch state_dict", Assert.Single(error.Value));
+        Assert.Empty(await _engine.Store.ListAsync("models/pets", default));
     }
 
     [Fact]

@@ -38,8 +38,10 @@ public sealed class ModelsApi(IArtifactStore store, ModelRegistry registry, RunD
 
     /// <summary>
     /// PUT /api/models/{name}: registers the model or replaces its registration (keeping the first
-    /// registration time and, unless a new one is given, its backbone). A backbonePath is copied under
-    /// models/&lt;name&gt;/backbones/ so the model keeps it whatever happens to the upload. 201 when new, 200 when replaced.
+    /// registration time and, unless a new one is given, its backbone). A backbonePath is loaded into the declared
+    /// architecture (input channels, class count), a mismatch being a 400 naming backbonePath, then copied under
+    /// models/&lt;name&gt;/backbones/ (<see cref="BackboneImport"/>) so the model keeps it whatever happens to the upload.
+    /// 201 when new, 200 when replaced.
     /// </summary>
     public async Task<ApiResult> PutAsync(string name, byte[] body, CancellationToken cancellationToken)
     {
@@ -92,7 +94,14 @@ public sealed class ModelsApi(IArtifactStore store, ModelRegistry registry, RunD
         {
             try
             {
-                registeredBackbone = await ImportBackboneAsync(name, backbone, cancellationToken);
+                // Loaded into the declared architecture before anything is stored, so a checkpoint that does not fit is refused.
+                registeredBackbone = await BackboneImport.ImportFromStoreAsync(store, name, parsed.Architecture, parsed.InputChannels,
+                    parsed.Classes.Count, backbone.Path, "backbonePath", cancellationToken);
+            }
+            catch (InvalidRunInputException exception)
+            {
+                errors.Add("backbonePath", exception.Message);
+                return ApiResult.ValidationProblem(errors, "The backbone checkpoint cannot serve this model; see errors.", instance);
             }
             catch (ArtifactIntegrityException exception)
             {
@@ -109,27 +118,6 @@ public sealed class ModelsApi(IArtifactStore store, ModelRegistry registry, RunD
         return existing is null
             ? ApiResult.Json(201, details, new Dictionary<string, string> { ["Location"] = details.Uri })
             : ApiResult.Json(200, details);
-    }
-
-    /// <summary>
-    /// Copies the checkpoint to models/&lt;name&gt;/backbones/imported-&lt;hash&gt;&lt;ext&gt; (the hash of its content,
-    /// so registering the same file twice makes one copy), unless it is already under that folder.
-    /// The copy checks the recorded SHA-256 while reading.
-    /// </summary>
-    private async Task<string> ImportBackboneAsync(string name, ArtifactProperties source, CancellationToken cancellationToken)
-    {
-        string folder = ArtifactPath.ModelBackbones(name);
-        if (source.Path.StartsWith(folder + "/", StringComparison.Ordinal))
-            return source.Path;
-        string identity = source.Sha256 ?? source.ETag;
-        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)))[..16];
-        string extension = Path.GetExtension(source.Path);
-        string target = ArtifactPath.Combine(folder, $"imported-{hash}{extension}");
-        if (await store.GetPropertiesAsync(target, cancellationToken) is { } present && present.Size == source.Size)
-            return target;
-        await using var content = await store.OpenReadAsync(source.Path, cancellationToken);
-        await store.WriteAsync(target, content, cancellationToken);
-        return target;
     }
 
     private async Task<ModelDetails> DetailsAsync(ModelRecord model, CancellationToken cancellationToken) => new(
