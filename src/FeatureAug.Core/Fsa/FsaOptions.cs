@@ -2,6 +2,15 @@ using static System.FormattableString;
 
 namespace FeatureAug.Core.Fsa;
 
+/// <summary>How Phase II draws the real head samples of an FSA batch.</summary>
+public enum HeadSampling
+{
+    /// <summary>Uniformly over all head samples (the paper).</summary>
+    Uniform,
+    /// <summary>A head class uniformly, then one of its samples uniformly.</summary>
+    ClassBalanced,
+}
+
 /// <summary>
 /// Every hyperparameter of Feature Space Augmentation (spec/fsa.md) with its default.
 /// Symbols follow the paper (tau_s, tau_g, h_r, N_a, N_f, N_t); the CLI flag of each is named in its summary.
@@ -50,6 +59,21 @@ public sealed record FsaOptions
 
     /// <summary>Restrict confusing classes to head classes (beyond the paper; off by default).</summary>
     public bool ConfusingHeadOnly { get; init; }
+
+    /// <summary>
+    /// How FSA fills its N_t (1 + N_a) head slots (--head-sampling, beyond the paper): <see cref="HeadSampling.Uniform"/>
+    /// over head samples (the paper) or <see cref="HeadSampling.ClassBalanced"/> (a head class uniformly, then one of its
+    /// samples), which stops the largest head class from dominating the head half of every batch.
+    /// </summary>
+    public HeadSampling HeadSampling { get; init; } = HeadSampling.Uniform;
+
+    /// <summary>
+    /// Rescale every fused feature to the L2 norm of the real clean feature f_t of the tail sample it was made from
+    /// (--match-fused-norm, beyond the paper; off by default). Generic vectors (low CAM) are weak, so their mean
+    /// pulls fused features towards the origin, away from the real tail features; this keeps the direction the
+    /// fusion produced and restores the tail sample's magnitude.
+    /// </summary>
+    public bool MatchFusedNorm { get; init; }
 
     /// <summary>Keep stored feature maps in float16 to halve their memory and shard size.</summary>
     public bool StoreMapsAsHalf { get; init; }
