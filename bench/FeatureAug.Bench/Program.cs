@@ -10,5 +10,6 @@ return args[0] switch
 {
     "accuracy" => await Accuracy.RunAsync(options),
     "speed" => await Speed.RunAsync(options),
+    "scaling" => await Scaling.RunAsync(options),
     _ => throw new ArgumentException($"Unknown benchmark '{args[0]}'."),
 };

@@ -49,6 +49,22 @@ public class PlanningTests
     }
 
     [Fact]
+    public void TopScoringEqualsAStableDescendingSortWithTiesToTheLowerIndex()
+    {
+        var random = new Random(5);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var scores = Enumerable.Range(0, 12).Select(_ => random.Next(4) / 4.0).ToArray();   // many ties
+            int count = 1 + random.Next(5);
+            int skipped = random.Next(12);
+            var expected = Enumerable.Range(0, 12).Where(c => c != skipped).OrderByDescending(c => scores[c]).Take(count).ToArray();
+
+            Assert.Equal(expected, ConfusingClasses.TopScoring(scores, count, c => c != skipped));
+        }
+        Assert.Equal(new[] { 2, 0 }, ConfusingClasses.TopScoring(new[] { 0.5, 0.1, 0.9 }, 5, c => c != 1));
+    }
+
+    [Fact]
     public void ThePlanDrawsTailSamplesUniformlyAndSizesEachBankToItsDraws()
     {
         int[] counts = { 400, 200, 60, 30, 10 };
