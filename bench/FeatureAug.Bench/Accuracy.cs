@@ -132,15 +132,23 @@ internal static class Accuracy
     public static IReadOnlyList<Variant> Variants() =>
     [
         new("fsa", o => o),
-        new("fsa+headBalanced", o => o with { HeadSampling = HeadSampling.ClassBalanced }),
+        new("fsa+headBalanced", o => o with { HeadSampling = GroupSampling.ClassBalanced }),
         new("fsa+matchNorm", o => o with { MatchFusedNorm = true }),
-        new("fsa+matchNorm+headBalanced", o => o with { MatchFusedNorm = true, HeadSampling = HeadSampling.ClassBalanced }),
+        new("fsa+matchNorm+headBalanced", o => o with { MatchFusedNorm = true, HeadSampling = GroupSampling.ClassBalanced }),
         new("fsa+confusingHeadOnly", o => o with { ConfusingHeadOnly = true }),
         new("fsa+tau0.6/0.4", o => o with { TauS = 0.6, TauG = 0.4 }),
         new("fsa+momentum0", o => o with { FineTuneMomentum = 0 }),
         new("fsa+iter1600", o => o with { FineTuneIterations = Math.Max(1, o.FineTuneIterations / 4) }),
         new("fsa+views2", o => o with { Views = 2 }, NeedsViews: true),
-        new("fsa+views2+matchNorm+headBalanced", o => o with { Views = 2, MatchFusedNorm = true, HeadSampling = HeadSampling.ClassBalanced }, NeedsViews: true),
+        new("fsa+balanced", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced }),
+        new("fsa+balanced+matchNorm", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true }),
+        new("fsa+balanced+na1", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, Na = 1 }),
+        new("fsa+balanced+matchNorm+na1", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true, Na = 1 }),
+        new("fsa+balanced+views2", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, Views = 2 }, NeedsViews: true),
+        new("fsa+balanced+matchNorm+views2", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true, Views = 2 }, NeedsViews: true),
+        new("fsa+balanced+hr0.7", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, HeadRatio = 0.7 }),
+        new("fsa+balanced+matchNorm+hr0.7", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true, HeadRatio = 0.7 }),
+        new("fsa+views2+matchNorm+headBalanced", o => o with { Views = 2, MatchFusedNorm = true, HeadSampling = GroupSampling.ClassBalanced }, NeedsViews: true),
     ];
 
     /// <summary>tau_s x tau_g grid (tau_g &lt;= tau_s) and h_r values, each alone against the paper's other options.</summary>

@@ -18,7 +18,7 @@ namespace FeatureAug.Bench;
 /// </summary>
 internal static class Scaling
 {
-    public static Task<int> RunAsync(Args args)
+    public static async Task<int> RunAsync(Args args)
     {
         int[] classCounts = args.Ints("classes", [100, 1000, 10000]);
         int nMax = args.Int("n-max", 40), channels = args.Int("channels", 32), iterations = args.Int("finetune-iterations", 200);
@@ -32,8 +32,10 @@ internal static class Scaling
             Console.WriteLine(JsonSerializer.Serialize(row));
             rows.Add(row);
         }
-        Write(rows, output, nMax, imbalance, channels, iterations);
-        return Task.FromResult(0);
+        var fanOuts = rows.Select(r => (int)r["tailClasses"]).ToList();
+        var orchestration = args.Flag("skip-orchestration") ? new List<Dictionary<string, object>>() : await Orchestration.MeasureAsync(fanOuts, 2);
+        Write(rows, orchestration, output, nMax, imbalance, channels, iterations);
+        return 0;
     }
 
     private static Dictionary<string, object> Measure(int classes, int nMax, double imbalance, int channels, int iterations)
@@ -85,7 +87,7 @@ internal static class Scaling
         };
     }
 
-    private static void Write(List<Dictionary<string, object>> rows, string output, int nMax, double imbalance, int channels, int iterations)
+    private static void Write(List<Dictionary<string, object>> rows, List<Dictionary<string, object>> orchestration, string output, int nMax, double imbalance, int channels, int iterations)
     {
         Directory.CreateDirectory(output);
         var md = new StringBuilder();
@@ -94,11 +96,17 @@ internal static class Scaling
         foreach (var r in rows)
             md.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {r["classes"]} | {r["tailClasses"]} | {r["trainSamples"]} | {(double)r["planSeconds"]:F3} | {(double)r["planMicrosecondsPerTailClass"]:F1} | {(double)r["fuseSeconds"]:F2} | {(double)r["fuseMillisecondsPerTailClass"]:F2} | {(double)r["fineTuneSeconds"]:F2} | {(double)r["peakWorkingSetMiB"]:F0} |"));
+        md.AppendLine();
+        md.AppendLine("| trivial activities fanned out (embedded engine) | wall (s) | per activity (ms) |");
+        md.AppendLine("|---|---|---|");
+        foreach (var r in orchestration)
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r["activities"]} | {(double)r["seconds"]:F2} | {(double)r["millisecondsPerActivity"]:F2} |"));
         File.WriteAllText(Path.Combine(output, "scaling-table.md"), md.ToString());
         File.WriteAllText(Path.Combine(output, "scaling.json"), JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["setup"] = new Dictionary<string, object> { ["nMax"] = nMax, ["imbalanceFactor"] = imbalance, ["channels"] = channels, ["map"] = "2x2", ["finetuneIterations"] = iterations },
             ["rows"] = rows,
+            ["orchestration"] = orchestration,
         }, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

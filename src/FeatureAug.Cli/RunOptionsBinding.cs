@@ -50,6 +50,7 @@ internal sealed class RunOptionsBinding
     public Option<int> Views { get; } = new("--views") { Description = "Augmented views per training image besides the clean one", DefaultValueFactory = _ => FsaDefaults.Views };
     public Option<bool> ConfusingHeadOnly { get; } = new("--confusing-head-only") { Description = "Restrict confusing classes to head classes" };
     public Option<string> HeadSampling { get; } = new("--head-sampling") { Description = "FSA head slots: uniform (paper) | class-balanced", DefaultValueFactory = _ => "uniform" };
+    public Option<string> TailSampling { get; } = new("--tail-sampling") { Description = "FSA real tail draws: uniform (paper) | class-balanced", DefaultValueFactory = _ => "uniform" };
     public Option<bool> MatchFusedNorm { get; } = new("--match-fused-norm") { Description = "Rescale fused features to the norm of their real tail sample" };
 
     public Option<string> Store { get; } = new("--store") { Description = "local | blob", DefaultValueFactory = _ => "local" };
@@ -66,7 +67,7 @@ internal sealed class RunOptionsBinding
     {
         Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, Model, Epochs, BatchSize, LearningRate,
         WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
-        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, HeadSampling, MatchFusedNorm, Store, Connection, AccountUrl, RunId, Mode,
+        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, HeadSampling, TailSampling, MatchFusedNorm, Store, Connection, AccountUrl, RunId, Mode,
         ModelName, ExtractShards, Concurrency, PromotionMargin,
     };
 
@@ -110,7 +111,8 @@ internal sealed class RunOptionsBinding
             FineTuneLearningRate = parse.GetValue(FineTuneLearningRate),
             Views = parse.GetValue(Views),
             ConfusingHeadOnly = parse.GetValue(ConfusingHeadOnly),
-            HeadSampling = ParseHeadSampling(parse.GetValue(HeadSampling)!),
+            HeadSampling = ParseGroupSampling("--head-sampling", parse.GetValue(HeadSampling)!),
+            TailSampling = ParseGroupSampling("--tail-sampling", parse.GetValue(TailSampling)!),
             MatchFusedNorm = parse.GetValue(MatchFusedNorm),
             Seed = parse.GetValue(Seed),
         };
@@ -135,10 +137,10 @@ internal sealed class RunOptionsBinding
         return request;
     }
 
-    private static FeatureAug.Core.Fsa.HeadSampling ParseHeadSampling(string value) => value switch
+    private static GroupSampling ParseGroupSampling(string option, string value) => value switch
     {
-        "uniform" => FeatureAug.Core.Fsa.HeadSampling.Uniform,
-        "class-balanced" => FeatureAug.Core.Fsa.HeadSampling.ClassBalanced,
-        _ => throw new ArgumentException($"--head-sampling must be uniform or class-balanced, got '{value}'."),
+        "uniform" => GroupSampling.Uniform,
+        "class-balanced" => GroupSampling.ClassBalanced,
+        _ => throw new ArgumentException($"{option} must be uniform or class-balanced, got '{value}'."),
     };
 }

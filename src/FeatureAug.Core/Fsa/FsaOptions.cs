@@ -2,12 +2,12 @@ using static System.FormattableString;
 
 namespace FeatureAug.Core.Fsa;
 
-/// <summary>How Phase II draws the real head samples of an FSA batch.</summary>
-public enum HeadSampling
+/// <summary>How Phase II draws the real head (or tail) samples of an FSA batch.</summary>
+public enum GroupSampling
 {
-    /// <summary>Uniformly over all head samples (the paper).</summary>
+    /// <summary>Uniformly over all samples of the group (the paper).</summary>
     Uniform,
-    /// <summary>A head class uniformly, then one of its samples uniformly.</summary>
+    /// <summary>A class of the group uniformly, then one of its samples uniformly.</summary>
     ClassBalanced,
 }
 
@@ -61,11 +61,19 @@ public sealed record FsaOptions
     public bool ConfusingHeadOnly { get; init; }
 
     /// <summary>
-    /// How FSA fills its N_t (1 + N_a) head slots (--head-sampling, beyond the paper): <see cref="HeadSampling.Uniform"/>
-    /// over head samples (the paper) or <see cref="HeadSampling.ClassBalanced"/> (a head class uniformly, then one of its
+    /// How FSA fills its N_t (1 + N_a) head slots (--head-sampling, beyond the paper): <see cref="GroupSampling.Uniform"/>
+    /// over head samples (the paper) or <see cref="GroupSampling.ClassBalanced"/> (a head class uniformly, then one of its
     /// samples), which stops the largest head class from dominating the head half of every batch.
     /// </summary>
-    public HeadSampling HeadSampling { get; init; } = HeadSampling.Uniform;
+    public GroupSampling HeadSampling { get; init; } = GroupSampling.Uniform;
+
+    /// <summary>
+    /// How FSA draws its N_t real tail samples per batch (--tail-sampling, beyond the paper): uniformly over tail samples
+    /// (the paper) or class-balanced (a tail class uniformly, then one of its samples). Uniform draws still follow the
+    /// tail's own imbalance (at Fashion-MNIST-LT IF 100 the largest tail class has ~8x the smallest), so the rarest
+    /// classes get the fewest real and fused features.
+    /// </summary>
+    public GroupSampling TailSampling { get; init; } = GroupSampling.Uniform;
 
     /// <summary>
     /// Rescale every fused feature to the L2 norm of the real clean feature f_t of the tail sample it was made from

@@ -168,7 +168,7 @@ public static class PhaseTwo
                 fusedDraws[label] += options.Na;
             }
             for (int j = 0; j < options.Nt * (1 + options.Na); j++)
-                slot = options.HeadSampling == HeadSampling.ClassBalanced
+                slot = options.HeadSampling == GroupSampling.ClassBalanced
                     ? AddClassBalanced(headClasses, pooled, random, rows, labels, slot)
                     : AddUniform(headPositions, pooled, random, rows, labels, slot);
         }

@@ -78,7 +78,7 @@ public class PhaseTwoTests
         using var pooled = Pooled(Counts, 1, 4, 1);
         var options = Small with { Views = 0, FineTuneIterations = 1000 };
         var plan = FsaPlan.Create(Counts, UniformScores(4), options);
-        var balancedPlan = FsaPlan.Create(Counts, UniformScores(4), options with { HeadSampling = HeadSampling.ClassBalanced });
+        var balancedPlan = FsaPlan.Create(Counts, UniformScores(4), options with { HeadSampling = GroupSampling.ClassBalanced });
         var sizes = BankSizing.PlannedSizes(plan);
 
         var uniform = PhaseTwo.FsaBatches(pooled, plan, sizes, out _);
