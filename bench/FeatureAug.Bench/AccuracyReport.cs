@@ -18,6 +18,13 @@ internal static class AccuracyReport
         md.AppendLine();
         md.AppendLine("Protocol of this run: " + JsonSerializer.Serialize(protocol));
         md.AppendLine();
+        // Hand-written findings (bench/results/fashion-mnist-lt.notes.md) stay at the top across re-runs.
+        string notes = Path.Combine(output, "fashion-mnist-lt.notes.md");
+        if (File.Exists(notes))
+        {
+            md.AppendLine(File.ReadAllText(notes).TrimEnd());
+            md.AppendLine();
+        }
         foreach (var group in log.GroupBy(r => (double)r["imbalanceFactor"]!))
         {
             double imbalance = group.Key;
@@ -88,6 +95,27 @@ internal static class AccuracyReport
         plot.SavePng(Path.Combine(output, "sweep-tau.png"), 700, 550);
         md.AppendLine("![tau sweep](sweep-tau.png)");
         md.AppendLine();
+    }
+
+    /// <summary>Re-renders the report from fashion-mnist-lt-runs.json (e.g. after editing the notes).</summary>
+    public static int Rerender(Args args)
+    {
+        string output = args.String("output", "bench/results");
+        var rows = JsonSerializer.Deserialize<List<Dictionary<string, JsonElement>>>(File.ReadAllText(Path.Combine(output, "fashion-mnist-lt-runs.json")))!;
+        var log = rows.Select(r => r.ToDictionary(kv => kv.Key, kv => kv.Value.ValueKind switch
+        {
+            JsonValueKind.Number => (object?)kv.Value.GetDouble(),
+            JsonValueKind.String => kv.Value.GetString(),
+            _ => null,
+        })).ToList();
+        var first = log[0];
+        Write(log, output, new Dictionary<string, object>
+        {
+            ["model"] = first["model"]!, ["epochs"] = first["epochs"]!, ["finetuneIterations"] = first["finetuneIterations"]!,
+            ["seeds"] = log.Select(r => r["seed"]).Distinct().ToArray(), ["imbalanceFactors"] = log.Select(r => r["imbalanceFactor"]).Distinct().ToArray(),
+            ["more"] = "see fashion-mnist-lt.notes.md for the schedule",
+        });
+        return 0;
     }
 
     private static Dictionary<string, object> Summary(List<Dictionary<string, object?>> rows)

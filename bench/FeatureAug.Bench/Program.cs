@@ -9,6 +9,7 @@ var options = new Args(args.Skip(1));
 return args[0] switch
 {
     "accuracy" => await Accuracy.RunAsync(options),
+    "accuracy-report" => AccuracyReport.Rerender(options),
     "speed" => await Speed.RunAsync(options),
     "scaling" => await Scaling.RunAsync(options),
     _ => throw new ArgumentException($"Unknown benchmark '{args[0]}'."),

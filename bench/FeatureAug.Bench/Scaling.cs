@@ -32,7 +32,7 @@ internal static class Scaling
             Console.WriteLine(JsonSerializer.Serialize(row));
             rows.Add(row);
         }
-        var fanOuts = rows.Select(r => (int)r["tailClasses"]).ToList();
+        var fanOuts = args.Ints("orchestration-fan-outs", rows.Select(r => (int)r["tailClasses"]).ToArray());
         var orchestration = args.Flag("skip-orchestration") ? new List<Dictionary<string, object>>() : await Orchestration.MeasureAsync(fanOuts, 2);
         Write(rows, orchestration, output, nMax, imbalance, channels, iterations);
         return 0;

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Turns bench/results/speed-runs.jsonl (alternating ours / PyTorch lines, then one ours line with the FSA phases)
+into speed.json and speed-table.md: medians per implementation, ratio ours / PyTorch."""
+import json, statistics, sys, os
+
+log, out = sys.argv[1], sys.argv[2]
+rows = [json.loads(l) for l in open(log) if l.startswith("{")]
+ours = [r for r in rows if r["impl"].startswith("ours")]
+torch = [r for r in rows if r["impl"].startswith("pytorch")]
+med = lambda rs, k: statistics.median(r[k] for r in rs if k in r)
+fsa = next((r for r in reversed(ours) if "fsaFractionOfPhase1" in r), None)
+result = {
+    "phase1ImagesPerSecond": {"ours": med(ours, "phase1ImagesPerSecond"), "pytorch": med(torch, "phase1ImagesPerSecond")},
+    "extractImagesPerSecond": {"ours": med(ours, "extractImagesPerSecond"), "pytorch": med(torch, "extractImagesPerSecond")},
+    "fsaFractionOfPhase1": fsa["fsaFractionOfPhase1"] if fsa else None,
+    "camImagesPerSecond": {"batched": med(ours, "camBatchedImagesPerSecond"), "perSampleGradCam": med(ours, "camPerSampleGradCamImagesPerSecond")},
+    "setup": {k: ours[0][k] for k in ("model", "batch", "threads", "input")} | {"rounds": len(torch), "pytorch": torch[0]["impl"]},
+    "fsaPhases": {k: fsa[k] for k in fsa if k not in ("impl",)} if fsa else None,
+}
+for k in ("phase1ImagesPerSecond", "extractImagesPerSecond"):
+    result[k]["ratioOursToPytorch"] = result[k]["ours"] / result[k]["pytorch"]
+result["camImagesPerSecond"]["batchedGain"] = result["camImagesPerSecond"]["batched"] / result["camImagesPerSecond"]["perSampleGradCam"]
+json.dump(result, open(os.path.join(out, "speed.json"), "w"), indent=2)
+with open(os.path.join(out, "speed-table.md"), "w") as f:
+    f.write("| measure | ours (TorchSharp) | PyTorch | ours / PyTorch |\n|---|---|---|---|\n")
+    for k, name in (("phase1ImagesPerSecond", "Phase-I training, images/s"), ("extractImagesPerSecond", "feature extraction, images/s")):
+        f.write(f"| {name} | {result[k]['ours']:.1f} | {result[k]['pytorch']:.1f} | {result[k]['ratioOursToPytorch']:.2f} |\n")
+    c = result["camImagesPerSecond"]
+    f.write(f"\n| CAM + normalisation | images/s |\n|---|---|\n| batched own-label CAM (one forward, one bmm) | {c['batched']:.1f} |\n"
+            f"| per-sample Grad-CAM (forward + backward per image) | {c['perSampleGradCam']:.1f} |\n| gain | {c['batchedGain']:.1f}x |\n")
+    if fsa:
+        f.write(f"\n| FSA phase (IF 100, {fsa['trainImages']} images) | seconds |\n|---|---|\n"
+                f"| Phase I projected ({fsa['phase1EpochsAssumed']} epochs at the measured rate) | {fsa['phase1SecondsProjected']:.0f} |\n"
+                f"| extract | {fsa['extractSeconds']:.1f} |\n| fuse (all tail classes) | {fsa['fuseSeconds']:.1f} |\n"
+                f"| FSA fine-tune ({fsa['fineTuneIterations']} iterations) | {fsa['fineTuneSeconds']:.1f} |\n"
+                f"| **FSA phases / Phase I** | **{100 * fsa['fsaFractionOfPhase1']:.1f} %** |\n")
+print(json.dumps(result, indent=2))
