@@ -51,7 +51,8 @@ case "$cmd" in
     ensure_fashion_mnist
     bash "$ROOT/tools/install-azurite.sh"
     dotnet build "$ROOT/FeatureAugFunctions.sln" -c Release -nologo -clp:ErrorsOnly
-    if [ -x "$ROOT/tools/bicep-build.sh" ] || [ -f "$ROOT/tools/bicep-build.sh" ]; then bash "$ROOT/tools/bicep-build.sh"; fi
+    # The publish output the container image copies: a broken publish fails here, not at image build.
+    bash "$ROOT/tools/publish-functions.sh" cpu >/dev/null
     dotnet test "$ROOT/FeatureAugFunctions.sln" -c Release --no-build -nologo \
       --logger "console;verbosity=normal" "$@"
     ;;

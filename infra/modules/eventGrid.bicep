@@ -1,5 +1,6 @@
 // Event Grid system topic on the storage account, and the subscription that pushes BlobCreated
-// events for datasets/<id>/dataset.json to the Functions blob trigger (Event Grid source).
+// events for datasets/<id>/dataset.json (container datasets, blob <id>/dataset.json) to the Functions
+// blob trigger (Event Grid source), whose path is datasets/{name}/dataset.json.
 //
 // The subscription's webhook needs the Functions host's `blobs_extension` system key, which exists
 // only once the app is running; it is therefore created only when the webhook URL is passed in (last
@@ -55,7 +56,8 @@ resource datasetUploaded 'Microsoft.EventGrid/systemTopics/eventSubscriptions@20
       includedEventTypes: [
         'Microsoft.Storage.BlobCreated'
       ]
-      subjectBeginsWith: '/blobServices/default/containers/datasets/'
+      // Subjects read /blobServices/default/containers/<container>/blobs/<blob name>.
+      subjectBeginsWith: '/blobServices/default/containers/datasets/blobs/'
       subjectEndsWith: '/dataset.json'
     }
     eventDeliverySchema: 'EventGridSchema'

@@ -36,6 +36,8 @@ var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageQueueDataContributorRoleId = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributorRoleId = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 
+// One container per top-level folder of the app's blob artifact store (BlobArtifactStore.Roots):
+// artifact runs/<id>/... is blob <id>/... in container runs.
 var containerNames = [
   'datasets'
   'runs'

@@ -20,7 +20,7 @@ public static class FeatureAugCli
     private static readonly Option<string> StoreRoot = new("--store-root") { Description = "Root directory of the local artifact store", DefaultValueFactory = _ => ".featureaug" };
     private static readonly Option<string?> Connection = new("--connection") { Description = "Blob storage connection string (e.g. Azurite)" };
     private static readonly Option<string?> AccountUrl = new("--account-url") { Description = "Blob account URL, authenticated with DefaultAzureCredential" };
-    private static readonly Option<string> Container = new("--container") { Description = "Blob container", DefaultValueFactory = _ => ArtifactStoreOptions.DefaultContainer };
+    private static readonly Option<string> ContainerPrefix = new("--container-prefix") { Description = "Prefix of the blob containers datasets, runs and models (e.g. dev- for dev-datasets)", DefaultValueFactory = _ => "" };
 
     public static async Task<int> InvokeAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
@@ -51,7 +51,7 @@ public static class FeatureAugCli
 
     private static void AddStoreOptions(Command command)
     {
-        foreach (var option in new Option[] { StoreKind, StoreRoot, Connection, AccountUrl, Container }) command.Options.Add(option);
+        foreach (var option in new Option[] { StoreKind, StoreRoot, Connection, AccountUrl, ContainerPrefix }) command.Options.Add(option);
     }
 
     private static ArtifactStoreOptions StoreOptions(ParseResult parse)
@@ -65,7 +65,7 @@ public static class FeatureAugCli
                 Kind = ArtifactStoreKind.Blob,
                 ConnectionString = parse.GetValue(Connection),
                 AccountUrl = parse.GetValue(AccountUrl),
-                Container = parse.GetValue(Container)!,
+                ContainerPrefix = parse.GetValue(ContainerPrefix)!,
             },
             _ => throw new ArgumentException($"--store must be local or blob, not '{kind}'."),
         };
@@ -184,6 +184,39 @@ public static class FeatureAugCli
             }
         });
         command.Subcommands.Add(rollback);
+
+        var architecture = new Option<string>("--architecture") { Description = "resnet8 | resnet20 | ... (the backbone's architecture)", Required = true };
+        var backbone = new Option<string>("--backbone") { Description = "Backbone file: .safetensors or a PyTorch state_dict (.pt/.pth/.bin) with PyTorch names", Required = true };
+        var classes = new Option<string>("--classes") { Description = "Comma-separated class names, in label order", Required = true };
+        var channels = new Option<int>("--channels") { Description = "Input channels", DefaultValueFactory = _ => 3 };
+        var dataset = new Option<string>("--dataset") { Description = "Data set kind that rebalances the model", Required = true };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Directory of that data set" };
+        var nightly = new Option<bool>("--nightly") { Description = "Rebalance nightly (Functions app timer)" };
+        var register = new Command("register", "Register a model from a backbone trained elsewhere; rebalance it with `run --mode rebalance`.")
+            { name, architecture, backbone, classes, channels, dataset, dataDir, nightly };
+        AddStoreOptions(register);
+        register.SetAction(async (parse, cancellationToken) =>
+        {
+            var store = ArtifactStoreFactory.Create(StoreOptions(parse));
+            string modelName = ArtifactPath.ValidateIdentifier(parse.GetValue(name)!, "model name");
+            string arch = parse.GetValue(architecture)!;
+            if (!Core.Models.ModelFactory.Names.Contains(arch))
+                throw new ArgumentException($"--architecture: unknown '{arch}'; valid: {string.Join(", ", Core.Models.ModelFactory.Names)}.");
+            var classNames = parse.GetValue(classes)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (classNames.Length < 2) throw new ArgumentException("--classes: a classifier needs at least 2 classes.");
+            int inputChannels = parse.GetValue(channels);
+            Core.Data.DatasetCatalog.ParseKind(parse.GetValue(dataset)!);
+            string path = await BackboneImport.ImportAsync(store, modelName, arch, inputChannels, classNames.Length,
+                Path.GetFullPath(parse.GetValue(backbone)!), cancellationToken);
+            var reference = new DatasetReference(Kind: parse.GetValue(dataset)!, DataDir: parse.GetValue(dataDir) is { } dir ? Path.GetFullPath(dir) : null, Channels: inputChannels);
+            var registry = new ModelRegistry(store);
+            var existing = await registry.GetAsync(modelName, cancellationToken);
+            await registry.RegisterAsync(new ModelRecord(modelName, arch, inputChannels, classNames, reference, parse.GetValue(nightly),
+                existing?.RegisteredUtc ?? DateTimeOffset.UtcNow, path), cancellationToken);
+            output.WriteLine($"registered {modelName} ({arch}, {classNames.Length} classes) with backbone {path}");
+            return ExitOk;
+        });
+        command.Subcommands.Add(register);
 
         var history = new Command("history", "Every promotion and rollback of a model.") { name };
         AddStoreOptions(history);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FeatureAug.Core.Data;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow;
 using FeatureAug.Workflow.Storage;
@@ -32,6 +33,7 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, int activityCo
             return FeatureAugCli.ExitOk;
         }
 
+        await FetchFashionMnistIfMissingAsync(request, cancellationToken);
         await using var engine = await EmbeddedEngine.StartAsync(options, activityConcurrency, cancellationToken: cancellationToken);
         var hub = engine.Services.GetRequiredService<RunProgressHub>();
         ActivityProgress? latest = null;
@@ -62,6 +64,38 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, int activityCo
         if (result.Promotion is { } promotion)
             output.WriteLine($"Model {request.ModelName}: {(promotion.Promoted ? "promoted" : "champion kept")} ({promotion.Reason}).");
         return FeatureAugCli.ExitOk;
+    }
+
+    /// <summary>
+    /// Without the Debian package, Fashion-MNIST is downloaded (SHA-256 checked) into the user's cache
+    /// here, with a progress bar, before the workflow's activities read it from there.
+    /// </summary>
+    private async Task FetchFashionMnistIfMissingAsync(RunRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Dataset.Kind != "fashion-mnist-lt" || request.Dataset.DataDir is not null || request.Dataset.StoreName is not null) return;
+        if (Directory.Exists(FashionMnist.DebianPackageDirectory)) return;
+        var fashionMnist = new FashionMnist();
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsErrorRedirected)
+        {
+            error.WriteLine("Fetching Fashion-MNIST into the cache (once) ...");
+            await fashionMnist.EnsureFilesAsync(null, cancellationToken);
+            return;
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+            .StartAsync(async context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                var progress = new Progress<DownloadProgress>(p =>
+                {
+                    if (!tasks.TryGetValue(p.File, out var task))
+                        tasks[p.File] = task = context.AddTask(Markup.Escape(p.File), maxValue: p.TotalBytes ?? 1);
+                    if (p.TotalBytes is long total) task.MaxValue = total;
+                    task.Value = p.BytesReceived;
+                });
+                await fashionMnist.EnsureFilesAsync(progress, cancellationToken);
+            });
     }
 
     private static bool IsBadInput(Microsoft.DurableTask.TaskFailureDetails failure)

@@ -48,6 +48,7 @@ internal sealed class RunOptionsBinding
     public Option<int> FineTuneIterations { get; } = new("--finetune-iterations") { Description = "Phase-II iterations", DefaultValueFactory = _ => FsaDefaults.FineTuneIterations };
     public Option<double> FineTuneLearningRate { get; } = new("--finetune-lr") { Description = "Phase-II learning rate", DefaultValueFactory = _ => FsaDefaults.FineTuneLearningRate };
     public Option<int> Views { get; } = new("--views") { Description = "Augmented views per training image besides the clean one", DefaultValueFactory = _ => FsaDefaults.Views };
+    public Option<bool> StoreMapsAsHalf { get; } = new("--maps-half") { Description = "Store feature-map shards as float16 (half the size)" };
     public Option<bool> ConfusingHeadOnly { get; } = new("--confusing-head-only") { Description = "Restrict confusing classes to head classes" };
     public Option<string> HeadSampling { get; } = new("--head-sampling") { Description = "FSA head slots: uniform (paper) | class-balanced", DefaultValueFactory = _ => "uniform" };
     public Option<string> TailSampling { get; } = new("--tail-sampling") { Description = "FSA real tail draws: uniform (paper) | class-balanced", DefaultValueFactory = _ => "uniform" };
@@ -67,7 +68,8 @@ internal sealed class RunOptionsBinding
     {
         Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, Model, Epochs, BatchSize, LearningRate,
         WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
-        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, HeadSampling, TailSampling, MatchFusedNorm, Store, Connection, AccountUrl, RunId, Mode,
+        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, HeadSampling, TailSampling, MatchFusedNorm,
+        Store, Connection, AccountUrl, RunId, Mode,
         ModelName, ExtractShards, Concurrency, PromotionMargin,
     };
 
@@ -111,6 +113,7 @@ internal sealed class RunOptionsBinding
             FineTuneLearningRate = parse.GetValue(FineTuneLearningRate),
             Views = parse.GetValue(Views),
             ConfusingHeadOnly = parse.GetValue(ConfusingHeadOnly),
+            StoreMapsAsHalf = parse.GetValue(StoreMapsAsHalf),
             HeadSampling = ParseGroupSampling("--head-sampling", parse.GetValue(HeadSampling)!),
             TailSampling = ParseGroupSampling("--tail-sampling", parse.GetValue(TailSampling)!),
             MatchFusedNorm = parse.GetValue(MatchFusedNorm),

@@ -43,7 +43,8 @@ public static class BackboneLoader
             model.eval();
             return model;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or ArgumentException)
+        catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or ArgumentException
+                                   or System.Runtime.InteropServices.ExternalException)
         {
             model.Dispose();
             throw new InvalidRunInputException($"backbone: {backbone.CheckpointPath} does not fit {backbone.Architecture} with {inputChannels} input channels and {numClasses} classes: {ex.Message}", ex);

@@ -166,7 +166,7 @@ public static class PhaseOneTrainer
                 loss = batchLoss.item<float>();
             }
             if (!double.IsFinite(loss))
-                throw new InvalidOperationException($"Training diverged: loss is {loss} at epoch {epoch + 1}, step {step + 1} (learning rate {rate}).");
+                throw new TrainingDivergedException($"Training diverged: loss is {loss} at epoch {epoch + 1}, step {step + 1} (learning rate {rate}); lower the learning rate.");
 
             lossSum += loss * batchIndices.Count;
             seen += batchIndices.Count;
@@ -246,3 +246,6 @@ public static class PhaseOneTrainer
         }
     }
 }
+
+/// <summary>The loss became NaN or infinite: the options, not the machine, are at fault, so retrying cannot help.</summary>
+public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);

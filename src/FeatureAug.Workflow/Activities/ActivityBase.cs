@@ -39,6 +39,7 @@ public abstract class FeatureAugActivity<TInput, TOutput>(ActivityExecutionLog e
         }
         catch (InvalidRunInputException) { throw; }
         catch (Core.Data.DatasetFormatException ex) { throw new InvalidRunInputException(ex.Message, ex); }
+        catch (Core.Training.TrainingDivergedException ex) { throw new InvalidRunInputException("training diverged: " + ex.Message, ex); }
         catch (ArgumentException ex) { throw new InvalidRunInputException(ex.Message, ex); }
         finally
         {

@@ -45,6 +45,13 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
                 0, subset.Count, null, null, DateTimeOffset.UtcNow));
             using var features = FeatureExtractor.Extract(model, subset, normalization, request.Training.BatchSize, device,
                 request.Fsa.Views, new AugmentationOptions(request.Training.CropPadding), request.Fsa.Seed, request.Fsa.StoreMapsAsHalf);
+            // A backbone that yields NaN or Inf would poison every head trained on its features.
+            foreach (var classFeatures in ownedClasses.Select(c => features.Classes[c]))
+            {
+                using var finite = torch.isfinite(classFeatures.Pooled).all();
+                if (!finite.item<bool>())
+                    throw new InvalidRunInputException($"features: the backbone produced NaN or Inf features for class {classFeatures.ClassId}; the checkpoint is unusable (diverged training?).");
+            }
             string scratch = workspace.NewScratchDirectory(request.RunId, "extract");
             try
             {

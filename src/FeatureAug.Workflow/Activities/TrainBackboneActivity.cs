@@ -37,7 +37,7 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
         try
         {
             string checkpoints = ArtifactPath.RunCheckpoints(request.RunId);
-            await DownloadCheckpointAsync(checkpoints, input.StartEpoch, scratch, cancellationToken);
+            int resumedFrom = await DownloadCheckpointAsync(checkpoints, input.StartEpoch, scratch, cancellationToken);
 
             var options = ToTrainingOptions(request, scratch);
             var normalization = new Normalization(input.Dataset.Mean, input.Dataset.Std);
@@ -55,7 +55,7 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
                 throw new InvalidRunInputException($"training diverged: epoch {input.EndEpoch} loss is {lastLoss}; lower --lr. No checkpoint was published.");
 
             // Publish only the epochs this chunk produced; the data files before their manifests.
-            foreach (var manifest in Checkpoint.List(scratch).Where(m => m.Epoch > input.StartEpoch))
+            foreach (var manifest in Checkpoint.List(scratch).Where(m => m.Epoch > resumedFrom))
             {
                 foreach (string file in new[] { manifest.ModelFile, manifest.OptimizerFile, ManifestName(manifest.Epoch) })
                     await workspace.Store.UploadFromFileAsync(ArtifactPath.Combine(checkpoints, file), Path.Combine(scratch, file), cancellationToken);
@@ -69,15 +69,33 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
         }
     }
 
-    /// <summary>Brings the checkpoint of <paramref name="epoch"/> (if any) into the local directory.</summary>
-    private async Task DownloadCheckpointAsync(string checkpoints, int epoch, string localDirectory, CancellationToken cancellationToken)
+    /// <summary>
+    /// Brings the newest intact checkpoint at or before <paramref name="epoch"/> into the local directory and
+    /// returns its epoch (0 when none). A checkpoint whose files fail their recorded SHA-256 (truncated or
+    /// corrupted in storage) is skipped for the one before it; training then redoes the lost epochs, and
+    /// publishing them replaces the damaged files.
+    /// </summary>
+    private async Task<int> DownloadCheckpointAsync(string checkpoints, int epoch, string localDirectory, CancellationToken cancellationToken)
     {
-        if (epoch == 0) return;
-        string manifestPath = ArtifactPath.Combine(checkpoints, ManifestName(epoch));
-        var manifest = await workspace.Store.TryReadJsonAsync<CheckpointManifest>(manifestPath, cancellationToken)
-            ?? throw new InvalidOperationException($"Checkpoint {manifestPath} is missing; the previous chunk did not finish.");
-        foreach (string file in new[] { manifest.Value.ModelFile, manifest.Value.OptimizerFile, ManifestName(epoch) })
-            await workspace.Store.DownloadToFileAsync(ArtifactPath.Combine(checkpoints, file), Path.Combine(localDirectory, file), cancellationToken);
+        for (int candidate = epoch; candidate > 0; candidate--)
+        {
+            string manifestPath = ArtifactPath.Combine(checkpoints, ManifestName(candidate));
+            try
+            {
+                var manifest = await workspace.Store.TryReadJsonAsync<CheckpointManifest>(manifestPath, cancellationToken);
+                if (manifest is null) continue;
+                foreach (string file in new[] { manifest.Value.ModelFile, manifest.Value.OptimizerFile, ManifestName(candidate) })
+                    await workspace.Store.DownloadToFileAsync(ArtifactPath.Combine(checkpoints, file), Path.Combine(localDirectory, file), cancellationToken);
+                if (Checkpoint.FindLatest(localDirectory) is { } local && local.Epoch == candidate) return candidate;
+            }
+            catch (Exception ex) when (ex is ArtifactIntegrityException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                progress.Report(new ActivityProgress(checkpoints.Split('/')[1], "TrainBackbone",
+                    $"checkpoint of epoch {candidate} is damaged ({ex.Message}); resuming from an earlier one", 0, 1, null, null, DateTimeOffset.UtcNow));
+            }
+            foreach (string stale in Directory.GetFiles(localDirectory)) File.Delete(stale);
+        }
+        return 0;
     }
 
     /// <summary>Step schedule without explicit milestones: x0.1 at 2/3 and 5/6 of training (cosine needs none).</summary>

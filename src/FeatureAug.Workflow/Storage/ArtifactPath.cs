@@ -21,6 +21,9 @@ public static class ArtifactPath
     public const string RunsRoot = "runs";
     public const string ModelsRoot = "models";
 
+    /// <summary>The top-level folders of the layout; the blob store keeps each in its own container and accepts no others.</summary>
+    public static IReadOnlyList<string> Roots { get; } = [DatasetsRoot, RunsRoot, ModelsRoot];
+
     /// <summary><c>datasets/&lt;name&gt;</c>.</summary>
     public static string Dataset(string datasetName) =>
         $"{DatasetsRoot}/{ValidateIdentifier(datasetName, "dataset name")}";

@@ -9,16 +9,13 @@ public enum ArtifactStoreKind
     /// <summary>A directory on this machine (<see cref="LocalArtifactStore"/>).</summary>
     Local,
 
-    /// <summary>An Azure Blob Storage container (<see cref="BlobArtifactStore"/>).</summary>
+    /// <summary>Azure Blob Storage, containers datasets, runs and models (<see cref="BlobArtifactStore"/>).</summary>
     Blob,
 }
 
 /// <summary>Settings for <see cref="ArtifactStoreFactory.Create"/>.</summary>
 public sealed record ArtifactStoreOptions
 {
-    /// <summary>The container all artifacts go to when no other is configured.</summary>
-    public const string DefaultContainer = "featureaug";
-
     public ArtifactStoreKind Kind { get; init; } = ArtifactStoreKind.Local;
 
     /// <summary>Root directory of the local store (required for <see cref="ArtifactStoreKind.Local"/>).</summary>
@@ -36,8 +33,12 @@ public sealed record ArtifactStoreOptions
     /// <summary>Client id of the user-assigned managed identity to use with <see cref="AccountUrl"/>.</summary>
     public string? ManagedIdentityClientId { get; init; }
 
-    /// <summary>The blob container holding every artifact (3-63 lower-case letters, digits and single '-').</summary>
-    public string Container { get; init; } = DefaultContainer;
+    /// <summary>
+    /// Put in front of the blob container names datasets, runs and models: empty (the default, and what the
+    /// deployment and its Event Grid subscription expect), or for example "dev-" so several stores share one
+    /// account. Lower-case letters, digits and single '-'.
+    /// </summary>
+    public string ContainerPrefix { get; init; } = "";
 
     /// <summary>Upload tuning for the blob store.</summary>
     public BlobArtifactStoreOptions Blob { get; init; } = new();
@@ -47,8 +48,8 @@ public sealed record ArtifactStoreOptions
 public static class ArtifactStoreFactory
 {
     /// <summary>
-    /// Creates the store described by <paramref name="options"/>. Nothing is contacted yet: the blob
-    /// container is created on the first write.
+    /// Creates the store described by <paramref name="options"/>. Nothing is contacted yet: each blob
+    /// container is created on the first write to it.
     /// </summary>
     /// <exception cref="ArgumentException">A setting the chosen kind needs is missing, conflicting or malformed; the message names it.</exception>
     public static IArtifactStore Create(ArtifactStoreOptions options)
@@ -72,7 +73,9 @@ public static class ArtifactStoreFactory
 
     private static BlobArtifactStore CreateBlob(ArtifactStoreOptions options)
     {
-        ValidateContainerName(options.Container);
+        ArgumentNullException.ThrowIfNull(options.ContainerPrefix, nameof(options.ContainerPrefix));
+        foreach (string root in BlobArtifactStore.Roots)
+            BlobArtifactStore.ContainerName(options.ContainerPrefix, root); // a bad prefix is reported before any credential problem
         bool hasConnectionString = !string.IsNullOrWhiteSpace(options.ConnectionString);
         bool hasAccountUrl = !string.IsNullOrWhiteSpace(options.AccountUrl);
         if (hasConnectionString == hasAccountUrl)
@@ -110,19 +113,6 @@ public static class ArtifactStoreFactory
                 credentialOptions.ManagedIdentityClientId = options.ManagedIdentityClientId;
             service = new BlobServiceClient(accountUri, new DefaultAzureCredential(credentialOptions), clientOptions);
         }
-        return new BlobArtifactStore(service.GetBlobContainerClient(options.Container), options.Blob);
-    }
-
-    /// <summary>Azure's container name rules, checked here so a typo fails before the first request.</summary>
-    private static void ValidateContainerName(string? name)
-    {
-        bool valid = name is { Length: >= 3 and <= 63 }
-            && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
-            && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1])
-            && !name.Contains("--", StringComparison.Ordinal);
-        if (!valid)
-            throw new ArgumentException(
-                $"Container '{name}' is not a valid blob container name: use 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit.",
-                "options");
+        return new BlobArtifactStore(service, options.ContainerPrefix, options.Blob);
     }
 }

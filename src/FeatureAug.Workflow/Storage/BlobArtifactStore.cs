@@ -33,12 +33,14 @@ public sealed record BlobArtifactStoreOptions
 }
 
 /// <summary>
-/// An <see cref="IArtifactStore"/> on one Azure Blob Storage container: artifact "a/b/c" is the block blob
-/// named "a/b/c" in that container (see docs/storage-layout.md). Content that fits in one block is uploaded
-/// in a single Put Blob; larger content is staged block by block and committed with one Put Block List,
-/// so readers never see a partial version. The SHA-256 is computed while streaming and committed as the
-/// blob's "sha256" metadata together with the content. Conditional writes use If-Match / If-None-Match: *
-/// on that single committing request.
+/// An <see cref="IArtifactStore"/> on Azure Blob Storage with one container per top-level folder of the
+/// layout (see docs/storage-layout.md): artifact "runs/r1/checkpoints/a" is the block blob "r1/checkpoints/a"
+/// in container "runs", and likewise for "datasets" and "models", each container name optionally carrying
+/// a prefix ("dev-" gives "dev-runs"). Other top-level folders are refused. Content that fits in one block
+/// is uploaded in a single Put Blob; larger content is staged block by block and committed with one Put
+/// Block List, so readers never see a partial version. The SHA-256 is computed while streaming and
+/// committed as the blob's "sha256" metadata together with the content. Conditional writes use If-Match /
+/// If-None-Match: * on that single committing request.
 /// </summary>
 public sealed class BlobArtifactStore : IArtifactStore
 {
@@ -48,25 +50,84 @@ public sealed class BlobArtifactStore : IArtifactStore
     /// </summary>
     public const BlobClientOptions.ServiceVersion PinnedServiceVersion = BlobClientOptions.ServiceVersion.V2025_11_05;
 
+    /// <summary>The top-level folders of the layout, each stored in the container of the same name (plus prefix).</summary>
+    public static IReadOnlyList<string> Roots => ArtifactPath.Roots;
+
     internal const string Sha256MetadataKey = "sha256";
 
     private readonly BlobArtifactStoreOptions _options;
+    private readonly BlobContainerClient[] _containers;
     private readonly SemaphoreSlim _containerGate = new(1, 1);
-    private volatile bool _containerReady;
+    // One flag per entry of Roots: set once that container is known to exist.
+    private readonly bool[] _containerReady;
 
-    /// <summary>Creates a store on <paramref name="container"/>, which is created on the first write if missing.</summary>
-    public BlobArtifactStore(BlobContainerClient container, BlobArtifactStoreOptions? options = null)
+    /// <summary>
+    /// Creates a store on the account of <paramref name="service"/>. The containers
+    /// <paramref name="containerPrefix"/> + datasets / runs / models are created on the first write to each if missing.
+    /// </summary>
+    /// <param name="service">The account; its client options (see <see cref="CreateClientOptions"/>) apply to every request.</param>
+    /// <param name="containerPrefix">
+    /// Put in front of every container name ("" in production; "dev-" gives dev-datasets, dev-runs, dev-models),
+    /// so several stores can share one account.
+    /// </param>
+    /// <param name="options">Upload tuning.</param>
+    /// <exception cref="ArgumentException">A resulting container name breaks Azure's naming rules.</exception>
+    public BlobArtifactStore(BlobServiceClient service, string containerPrefix = "", BlobArtifactStoreOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(container);
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(containerPrefix);
         _options = options ?? new BlobArtifactStoreOptions();
         _options.Validate();
-        Container = container;
+        Service = service;
+        ContainerPrefix = containerPrefix;
+        _containers = Roots.Select(root => service.GetBlobContainerClient(ContainerName(containerPrefix, root))).ToArray();
+        _containerReady = new bool[Roots.Count];
     }
 
-    /// <summary>The container holding the artifacts.</summary>
-    public BlobContainerClient Container { get; }
+    /// <summary>The storage account.</summary>
+    public BlobServiceClient Service { get; }
 
-    public string Description => $"blob {Container.Uri}";
+    /// <summary>The prefix of every container name ("" unless the store shares its account with others).</summary>
+    public string ContainerPrefix { get; }
+
+    public string Description =>
+        $"blob {Service.Uri} (containers {string.Join(", ", _containers.Select(container => container.Name))})";
+
+    /// <summary>
+    /// The container name for top-level folder <paramref name="root"/> ("datasets", "runs" or "models") under
+    /// <paramref name="containerPrefix"/>, checked against Azure's rules so a bad prefix fails before any request.
+    /// </summary>
+    /// <exception cref="ArgumentException">The root is not one of <see cref="Roots"/>, or the name is not a valid container name.</exception>
+    public static string ContainerName(string containerPrefix, string root)
+    {
+        ArgumentNullException.ThrowIfNull(containerPrefix);
+        if (IndexOfRoot(root) < 0)
+            throw new ArgumentException(
+                $"'{root}' is not a container of the blob artifact store; the containers are {string.Join(", ", Roots)}.", nameof(root));
+        string name = containerPrefix + root;
+        bool valid = name.Length <= 63
+            && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
+            && char.IsAsciiLetterOrDigit(name[0])
+            && !name.Contains("--", StringComparison.Ordinal);
+        if (!valid)
+            throw new ArgumentException(
+                $"Container prefix '{containerPrefix}' gives container name '{name}', which is not a valid blob container name: " +
+                "the prefix may hold only lower-case letters, digits and single hyphens, must start with a letter or digit, " +
+                $"and may have at most {63 - root.Length} characters here.",
+                nameof(containerPrefix));
+        return name;
+    }
+
+    /// <summary>The container holding top-level folder <paramref name="root"/> ("datasets", "runs" or "models").</summary>
+    /// <exception cref="ArgumentException"><paramref name="root"/> is not one of <see cref="Roots"/>.</exception>
+    public BlobContainerClient GetContainer(string root)
+    {
+        int index = IndexOfRoot(root);
+        if (index < 0)
+            throw new ArgumentException(
+                $"'{root}' is not a container of the blob artifact store; the containers are {string.Join(", ", Roots)}.", nameof(root));
+        return _containers[index];
+    }
 
     /// <summary>Client options with <see cref="PinnedServiceVersion"/> and retries suited to large transfers.</summary>
     public static BlobClientOptions CreateClientOptions()
@@ -83,10 +144,10 @@ public sealed class BlobArtifactStore : IArtifactStore
 
     public async Task<ArtifactReadStream> OpenReadAsync(string path, CancellationToken cancellationToken)
     {
-        ArtifactPath.Validate(path);
+        BlobClient blob = BlobOf(path);
         try
         {
-            Response<BlobDownloadStreamingResult> response = await Container.GetBlobClient(path)
+            Response<BlobDownloadStreamingResult> response = await blob
                 .DownloadStreamingAsync(new BlobDownloadOptions(), cancellationToken).ConfigureAwait(false);
             BlobDownloadDetails details = response.Value.Details;
             var properties = new ArtifactProperties(path, details.ContentLength, details.ETag.ToString(),
@@ -108,10 +169,10 @@ public sealed class BlobArtifactStore : IArtifactStore
 
     public async Task<ArtifactProperties?> GetPropertiesAsync(string path, CancellationToken cancellationToken)
     {
-        ArtifactPath.Validate(path);
+        BlobClient blob = BlobOf(path);
         try
         {
-            Response<BlobProperties> response = await Container.GetBlobClient(path)
+            Response<BlobProperties> response = await blob
                 .GetPropertiesAsync(conditions: null, cancellationToken).ConfigureAwait(false);
             BlobProperties properties = response.Value;
             return new ArtifactProperties(path, properties.ContentLength, properties.ETag.ToString(),
@@ -128,10 +189,10 @@ public sealed class BlobArtifactStore : IArtifactStore
 
     public async Task<bool> DeleteAsync(string path, CancellationToken cancellationToken)
     {
-        ArtifactPath.Validate(path);
+        BlobClient blob = BlobOf(path);
         try
         {
-            Response<bool> response = await Container.GetBlobClient(path)
+            Response<bool> response = await blob
                 .DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, conditions: null, cancellationToken)
                 .ConfigureAwait(false);
             return response.Value;
@@ -146,19 +207,18 @@ public sealed class BlobArtifactStore : IArtifactStore
     {
         ArtifactPath.ValidatePrefix(prefix);
         var paths = new List<string>();
-        var options = new GetBlobsOptions { Prefix = prefix.Length == 0 ? null : prefix + "/" };
-        try
+        if (prefix.Length == 0)
         {
-            await foreach (BlobItem item in Container.GetBlobsAsync(options, cancellationToken).ConfigureAwait(false))
-            {
-                // Blobs put there by other tools under names no artifact path can have are not artifacts.
-                if (IsValidPath(item.Name))
-                    paths.Add(item.Name);
-            }
+            for (int i = 0; i < Roots.Count; i++)
+                await ListContainerAsync(i, blobPrefix: null, paths, cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException exception) when (exception.Status == 404)
+        else
         {
-            // No container yet: nothing was ever written.
+            int separator = prefix.IndexOf('/', StringComparison.Ordinal);
+            string root = separator < 0 ? prefix : prefix[..separator];
+            // Whole segments only: "runs/r1" lists blobs named "r1/...", never "r10/...".
+            string? blobPrefix = separator < 0 ? null : prefix[(separator + 1)..] + "/";
+            await ListContainerAsync(RootIndex(root, prefix), blobPrefix, paths, cancellationToken).ConfigureAwait(false);
         }
         paths.Sort(StringComparer.Ordinal);
         return paths;
@@ -189,13 +249,13 @@ public sealed class BlobArtifactStore : IArtifactStore
     private async Task<ArtifactProperties?> WriteCoreAsync(
         string path, Stream content, WriteCondition? condition, CancellationToken cancellationToken)
     {
-        ArtifactPath.Validate(path);
+        (int rootIndex, string blobName) = Locate(path);
         ArgumentNullException.ThrowIfNull(content);
         if (!content.CanRead)
             throw new ArgumentException($"The content stream for '{path}' is not readable.", nameof(content));
-        await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
+        await EnsureContainerAsync(rootIndex, cancellationToken).ConfigureAwait(false);
 
-        BlockBlobClient blob = Container.GetBlockBlobClient(path);
+        BlockBlobClient blob = _containers[rootIndex].GetBlockBlobClient(blobName);
         BlobRequestConditions? requestConditions = condition switch
         {
             null => null,
@@ -343,32 +403,99 @@ public sealed class BlobArtifactStore : IArtifactStore
         }
     }
 
-    private async Task EnsureContainerAsync(CancellationToken cancellationToken)
+    private async Task EnsureContainerAsync(int rootIndex, CancellationToken cancellationToken)
     {
-        if (_containerReady)
+        if (Volatile.Read(ref _containerReady[rootIndex]))
             return;
+        BlobContainerClient container = _containers[rootIndex];
         await _containerGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_containerReady)
+            if (_containerReady[rootIndex])
                 return;
             try
             {
-                await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (RequestFailedException exception) when (exception.Status == 403)
             {
                 // An identity with data access but no right to create containers is fine if the container exists.
-                if (!(await Container.ExistsAsync(cancellationToken).ConfigureAwait(false)).Value)
+                if (!(await container.ExistsAsync(cancellationToken).ConfigureAwait(false)).Value)
                     throw new UnauthorizedAccessException(
-                        $"Container '{Container.Name}' does not exist and this identity may not create it.", exception);
+                        $"Container '{container.Name}' does not exist and this identity may not create it.", exception);
             }
-            _containerReady = true;
+            Volatile.Write(ref _containerReady[rootIndex], true);
         }
         finally
         {
             _containerGate.Release();
         }
+    }
+
+    /// <summary>Appends the artifact paths of the blobs in container <paramref name="rootIndex"/> under <paramref name="blobPrefix"/>.</summary>
+    private async Task ListContainerAsync(int rootIndex, string? blobPrefix, List<string> paths, CancellationToken cancellationToken)
+    {
+        string root = Roots[rootIndex];
+        try
+        {
+            await foreach (BlobItem item in _containers[rootIndex]
+                .GetBlobsAsync(new GetBlobsOptions { Prefix = blobPrefix }, cancellationToken).ConfigureAwait(false))
+            {
+                // Blobs put there by other tools under names no artifact path can have are not artifacts.
+                string path = root + "/" + item.Name;
+                if (IsValidPath(path))
+                    paths.Add(path);
+            }
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+            // No container yet: nothing was ever written to it.
+        }
+    }
+
+    /// <summary>The blob holding artifact <paramref name="path"/>, after validating the path.</summary>
+    private BlobClient BlobOf(string path)
+    {
+        (int rootIndex, string blobName) = Locate(path);
+        return _containers[rootIndex].GetBlobClient(blobName);
+    }
+
+    /// <summary>
+    /// Splits a validated artifact path into its container (as an index into <see cref="Roots"/>) and the blob
+    /// name inside it: "runs/r1/a.bin" is blob "r1/a.bin" in container runs.
+    /// </summary>
+    private static (int RootIndex, string BlobName) Locate(string path)
+    {
+        ArtifactPath.Validate(path);
+        int separator = path.IndexOf('/', StringComparison.Ordinal);
+        if (separator < 0)
+        {
+            RootIndex(path, path);
+            throw new ArgumentException(
+                $"Artifact path '{path}' names a whole container; an artifact lives below it, as in '{path}/<name>'.", nameof(path));
+        }
+        return (RootIndex(path[..separator], path), path[(separator + 1)..]);
+    }
+
+    /// <summary>The index in <see cref="Roots"/> of the first segment of <paramref name="path"/>; throws naming the path when it is no root.</summary>
+    private static int RootIndex(string root, string path)
+    {
+        int index = IndexOfRoot(root);
+        if (index >= 0)
+            return index;
+        throw new ArgumentException(
+            $"Artifact path '{path}' starts with '{root}'; the blob artifact store keeps artifacts only under " +
+            $"{string.Join("/, ", Roots)}/ (one container each).", nameof(path));
+    }
+
+    private static int IndexOfRoot(string? root)
+    {
+        for (int i = 0; i < Roots.Count; i++)
+        {
+            if (string.Equals(Roots[i], root, StringComparison.Ordinal))
+                return i;
+        }
+        return -1;
     }
 
     /// <summary>Reads until <paramref name="buffer"/> holds <paramref name="count"/> bytes or the stream ends.</summary>

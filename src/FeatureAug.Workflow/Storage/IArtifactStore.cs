@@ -5,7 +5,8 @@ namespace FeatureAug.Workflow.Storage;
 /// (<see cref="LocalArtifactStore"/>) or Azure Blob Storage (<see cref="BlobArtifactStore"/>).
 /// <para>
 /// Paths are '/'-separated and checked by <see cref="ArtifactPath.Validate"/> before any storage call;
-/// an invalid one throws <see cref="ArgumentException"/>. Content is streamed in blocks, never buffered
+/// an invalid one throws <see cref="ArgumentException"/> (the blob store also refuses paths outside
+/// datasets/, runs/ and models/, its three containers). Content is streamed in blocks, never buffered
 /// whole. Every write is all-or-nothing: readers see the previous version or the new one, and a write
 /// that fails or is cancelled leaves the previous version in place. Every write records the content's
 /// SHA-256, and every full read (<see cref="OpenReadAsync"/> read to the end,
@@ -15,7 +16,7 @@ namespace FeatureAug.Workflow.Storage;
 /// </summary>
 public interface IArtifactStore
 {
-    /// <summary>A short description for logs ("local /data/artifacts", "blob http://.../featureaug").</summary>
+    /// <summary>A short description for logs ("local /data/artifacts", "blob http://.../ (containers datasets, runs, models)").</summary>
     string Description { get; }
 
     /// <summary>Opens the current version for reading. Its properties travel with the stream.</summary>

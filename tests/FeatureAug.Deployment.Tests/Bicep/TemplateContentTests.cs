@@ -13,7 +13,8 @@ public class TemplateContentTests
     private const string StorageTableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
     private const string AcrPull = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
 
-    // The settings the Functions app reads (the contract with src/FeatureAug.Functions).
+    // The settings the Functions app reads (the contract with src/FeatureAug.Functions). No container
+    // settings: the app's blob store always uses the containers datasets, runs and models.
     private static readonly string[] AppSettingNames =
     {
         "FUNCTIONS_WORKER_RUNTIME",
@@ -148,7 +149,8 @@ public class TemplateContentTests
 
         Assert.Equal("Microsoft.Storage.StorageAccounts", topic.GetProperty("properties").GetProperty("topicType").GetString());
         Assert.Equal(new[] { "Microsoft.Storage.BlobCreated" }, filter.GetProperty("includedEventTypes").EnumerateArray().Select(type => type.GetString()));
-        Assert.Equal("/blobServices/default/containers/datasets/", filter.GetProperty("subjectBeginsWith").GetString());
+        // Blob <name>/dataset.json in container datasets: artifact datasets/<name>/dataset.json, trigger path datasets/{name}/dataset.json.
+        Assert.Equal("/blobServices/default/containers/datasets/blobs/", filter.GetProperty("subjectBeginsWith").GetString());
         Assert.Equal("/dataset.json", filter.GetProperty("subjectEndsWith").GetString());
         Assert.Equal("WebHook", subscription.GetProperty("properties").GetProperty("destination").GetProperty("endpointType").GetString());
         // Created only once the runtime key is known (second deployment).

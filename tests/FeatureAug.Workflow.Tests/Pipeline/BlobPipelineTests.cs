@@ -19,7 +19,7 @@ public sealed class BlobPipelineTests(AzuriteFixture azurite) : IDisposable
         string dataDir = TinyDataset.Write(Path.Combine(root, "data"));
         var storeOptions = new ArtifactStoreOptions
         {
-            Kind = ArtifactStoreKind.Blob, ConnectionString = azurite.ConnectionString, Container = "pipeline-" + Guid.NewGuid().ToString("N")[..8],
+            Kind = ArtifactStoreKind.Blob, ConnectionString = azurite.ConnectionString, ContainerPrefix = "pipeline-" + Guid.NewGuid().ToString("N")[..8] + "-",
         };
         var (instance, _) = await PipelineHarness.RunAsync(PipelineHarness.Options(storeOptions, Path.Combine(root, "work")),
             TinyDataset.Request("blob-1", dataDir));

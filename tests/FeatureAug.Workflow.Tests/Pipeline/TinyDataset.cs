@@ -14,12 +14,13 @@ public static class TinyDataset
     public const int TestPerClass = 10;
     public const int Size = 8;
 
-    public static string Write(string directory, int seed = 1)
+    public static string Write(string directory, int seed = 1, int[]? trainCounts = null)
     {
         Directory.CreateDirectory(directory);
         var random = new Random(seed);
-        WriteSplit(directory, "train", TrainCounts, random);
-        WriteSplit(directory, "t10k", TrainCounts.Select(_ => TestPerClass).ToArray(), random);
+        trainCounts ??= TrainCounts;
+        WriteSplit(directory, "train", trainCounts, random);
+        WriteSplit(directory, "t10k", trainCounts.Select(_ => TestPerClass).ToArray(), random);
         return directory;
     }
 

@@ -28,21 +28,22 @@ public sealed class ArtifactStoreFactoryTests
     }
 
     [Fact]
-    public void BlobKindWithConnectionStringUsesTheConfiguredContainer()
+    public void BlobKindWithConnectionStringPrefixesEveryContainer()
     {
         var store = Assert.IsType<BlobArtifactStore>(ArtifactStoreFactory.Create(new ArtifactStoreOptions
         {
             Kind = ArtifactStoreKind.Blob,
             ConnectionString = AzuriteConnectionString,
-            Container = "my-artifacts",
+            ContainerPrefix = "dev-",
         }));
 
-        Assert.Equal("my-artifacts", store.Container.Name);
-        Assert.Equal("devstoreaccount1", store.Container.AccountName);
+        Assert.Equal("dev-", store.ContainerPrefix);
+        Assert.Equal(["dev-datasets", "dev-runs", "dev-models"], BlobArtifactStore.Roots.Select(root => store.GetContainer(root).Name));
+        Assert.Equal("devstoreaccount1", store.Service.AccountName);
     }
 
     [Fact]
-    public void BlobKindWithAccountUrlUsesTheDefaultContainer()
+    public void BlobKindWithAccountUrlUsesTheUnprefixedContainers()
     {
         var store = Assert.IsType<BlobArtifactStore>(ArtifactStoreFactory.Create(new ArtifactStoreOptions
         {
@@ -51,21 +52,25 @@ public sealed class ArtifactStoreFactoryTests
             ManagedIdentityClientId = "00000000-0000-0000-0000-000000000001",
         }));
 
-        Assert.Equal(new Uri("https://myaccount.blob.core.windows.net/featureaug"), store.Container.Uri);
+        Assert.Equal(new Uri("https://myaccount.blob.core.windows.net/datasets"), store.GetContainer("datasets").Uri);
+        Assert.Equal(new Uri("https://myaccount.blob.core.windows.net/runs"), store.GetContainer("runs").Uri);
+        Assert.Equal(new Uri("https://myaccount.blob.core.windows.net/models"), store.GetContainer("models").Uri);
     }
 
     [Theory]
-    [InlineData(null, null, null, "featureaug", "needs ConnectionString")]
-    [InlineData("conn", "https://a.blob.core.windows.net", null, "featureaug", "set only one")]
-    [InlineData(AzuriteConnectionString, null, "client-id", "featureaug", "ManagedIdentityClientId only applies with AccountUrl")]
-    [InlineData(null, "not a url", null, "featureaug", "is not an absolute http(s) URL")]
-    [InlineData(null, "ftp://a.example", null, "featureaug", "is not an absolute http(s) URL")]
-    [InlineData("Nonsense=1", null, null, "featureaug", "ConnectionString is malformed")]
-    [InlineData(AzuriteConnectionString, null, null, "Upper", "not a valid blob container name")]
-    [InlineData(AzuriteConnectionString, null, null, "ab", "not a valid blob container name")]
-    [InlineData(AzuriteConnectionString, null, null, "a--b", "not a valid blob container name")]
-    [InlineData(AzuriteConnectionString, null, null, "-ab", "not a valid blob container name")]
-    public void BadBlobSettingsAreRejectedByName(string? connectionString, string? accountUrl, string? clientId, string container, string expected)
+    [InlineData(null, null, null, "", "needs ConnectionString")]
+    [InlineData("conn", "https://a.blob.core.windows.net", null, "", "set only one")]
+    [InlineData(AzuriteConnectionString, null, "client-id", "", "ManagedIdentityClientId only applies with AccountUrl")]
+    [InlineData(null, "not a url", null, "", "is not an absolute http(s) URL")]
+    [InlineData(null, "ftp://a.example", null, "", "is not an absolute http(s) URL")]
+    [InlineData("Nonsense=1", null, null, "", "ConnectionString is malformed")]
+    [InlineData(AzuriteConnectionString, null, null, "Dev-", "Container prefix 'Dev-' gives container name 'Dev-datasets', which is not a valid blob container name")]
+    [InlineData(AzuriteConnectionString, null, null, "dev--", "gives container name 'dev--datasets', which is not a valid")]
+    [InlineData(AzuriteConnectionString, null, null, "-dev", "gives container name '-devdatasets', which is not a valid")]
+    [InlineData(AzuriteConnectionString, null, null, "dev_", "gives container name 'dev_datasets', which is not a valid")]
+    // 56 characters + "datasets" is 64, one over the limit; the message says the prefix may have 55.
+    [InlineData(AzuriteConnectionString, null, null, "a2345678901234567890123456789012345678901234567890123456", "at most 55 characters")]
+    public void BadBlobSettingsAreRejectedByName(string? connectionString, string? accountUrl, string? clientId, string containerPrefix, string expected)
     {
         var error = Assert.Throws<ArgumentException>(() => ArtifactStoreFactory.Create(new ArtifactStoreOptions
         {
@@ -73,7 +78,7 @@ public sealed class ArtifactStoreFactoryTests
             ConnectionString = connectionString,
             AccountUrl = accountUrl,
             ManagedIdentityClientId = clientId,
-            Container = container,
+            ContainerPrefix = containerPrefix,
         }));
 
         Assert.Contains(expected, error.Message);
