@@ -50,6 +50,9 @@ internal sealed class RunOptionsBinding
     public Option<int> Views { get; } = new("--views") { Description = "Augmented views per training image besides the clean one", DefaultValueFactory = _ => FsaDefaults.Views };
     public Option<bool> StoreMapsAsHalf { get; } = new("--maps-half") { Description = "Store feature-map shards as float16 (half the size)" };
     public Option<bool> ConfusingHeadOnly { get; } = new("--confusing-head-only") { Description = "Restrict confusing classes to head classes" };
+    public Option<string> HeadSampling { get; } = new("--head-sampling") { Description = "FSA head slots: uniform (paper) | class-balanced", DefaultValueFactory = _ => "uniform" };
+    public Option<string> TailSampling { get; } = new("--tail-sampling") { Description = "FSA real tail draws: uniform (paper) | class-balanced", DefaultValueFactory = _ => "uniform" };
+    public Option<bool> MatchFusedNorm { get; } = new("--match-fused-norm") { Description = "Rescale fused features to the norm of their real tail sample" };
 
     public Option<string> Store { get; } = new("--store") { Description = "local | blob", DefaultValueFactory = _ => "local" };
     public Option<string?> Connection { get; } = new("--connection") { Description = "Blob storage connection string (e.g. Azurite)" };
@@ -65,7 +68,8 @@ internal sealed class RunOptionsBinding
     {
         Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, Model, Epochs, BatchSize, LearningRate,
         WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
-        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, Store, Connection, AccountUrl, RunId, Mode,
+        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, HeadSampling, TailSampling, MatchFusedNorm,
+        Store, Connection, AccountUrl, RunId, Mode,
         ModelName, ExtractShards, Concurrency, PromotionMargin,
     };
 
@@ -110,6 +114,9 @@ internal sealed class RunOptionsBinding
             Views = parse.GetValue(Views),
             ConfusingHeadOnly = parse.GetValue(ConfusingHeadOnly),
             StoreMapsAsHalf = parse.GetValue(StoreMapsAsHalf),
+            HeadSampling = ParseGroupSampling("--head-sampling", parse.GetValue(HeadSampling)!),
+            TailSampling = ParseGroupSampling("--tail-sampling", parse.GetValue(TailSampling)!),
+            MatchFusedNorm = parse.GetValue(MatchFusedNorm),
             Seed = parse.GetValue(Seed),
         };
         var execution = ExecutionDefaults with
@@ -132,4 +139,11 @@ internal sealed class RunOptionsBinding
         RunRequestValidation.Validate(request);
         return request;
     }
+
+    private static GroupSampling ParseGroupSampling(string option, string value) => value switch
+    {
+        "uniform" => GroupSampling.Uniform,
+        "class-balanced" => GroupSampling.ClassBalanced,
+        _ => throw new ArgumentException($"{option} must be uniform or class-balanced, got '{value}'."),
+    };
 }

@@ -64,14 +64,27 @@ public static class FeatureFusion
     /// <param name="confusing">Features of c's confusing classes, most confused first.</param>
     /// <param name="tailDraws">Samples of c (indices within the class) in Phase-II draw order.</param>
     /// <param name="na">N_a, fused features per draw.</param>
+    /// <param name="matchTailNorm">Rescale each fused feature to the norm of its tail sample's clean f_t (<see cref="FsaOptions.MatchFusedNorm"/>).</param>
     public static FusionBank FuseTailClass(
         ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing, IReadOnlyList<int> tailDraws,
-        int na, double tauS, double tauG, int seed) =>
-        TorchThreads.SingleThreaded(() => Fuse(tail, confusing, tailDraws, na, tauS, tauG, seed));
+        int na, double tauS, double tauG, int seed, bool matchTailNorm = false) =>
+        TorchThreads.SingleThreaded(() => Fuse(tail, confusing, tailDraws, na, tauS, tauG, seed, matchTailNorm));
+
+    /// <summary>
+    /// Row r of <paramref name="fused"/> (N x K) scaled to the L2 norm of row r of <paramref name="reference"/>:
+    /// fused_r * ||reference_r|| / ||fused_r||. A zero fused row stays zero.
+    /// </summary>
+    internal static Tensor MatchNorms(Tensor fused, Tensor reference)
+    {
+        using var scope = torch.NewDisposeScope();
+        var fusedNorm = fused.norm(1, keepdim: true);
+        var scale = torch.where(fusedNorm > 0, reference.norm(1, keepdim: true) / fusedNorm.clamp_min(1e-30), torch.ones_like(fusedNorm));
+        return (fused * scale).MoveToOuterDisposeScope();
+    }
 
     private static FusionBank Fuse(
         ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing, IReadOnlyList<int> tailDraws,
-        int na, double tauS, double tauG, int seed)
+        int na, double tauS, double tauG, int seed, bool matchTailNorm)
     {
         ArgumentNullException.ThrowIfNull(tail);
         ArgumentNullException.ThrowIfNull(confusing);
@@ -112,7 +125,10 @@ public static class FeatureFusion
                     gamma.narrow(0, start, count), partner.narrow(0, start, count), uniforms);
                 emptySpecific += fused.EmptySpecific.sum().item<long>();
                 noPartner += fused.NoPartner.sum().item<long>();
-                parts.Add(fused.Features.DetachFromDisposeScope());
+                var chunkFeatures = matchTailNorm
+                    ? MatchNorms(fused.Features, tables.CleanPooled.index_select(0, samplesTensor.narrow(0, start, count)))
+                    : fused.Features;
+                parts.Add(chunkFeatures.DetachFromDisposeScope());
             }
             var features = parts.Count == 0 ? torch.empty(0, tables.Channels) : torch.cat(parts, 0);
             var statistics = new FusionStatistics(

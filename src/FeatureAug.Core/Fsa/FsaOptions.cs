@@ -2,6 +2,15 @@ using static System.FormattableString;
 
 namespace FeatureAug.Core.Fsa;
 
+/// <summary>How Phase II draws the real head (or tail) samples of an FSA batch.</summary>
+public enum GroupSampling
+{
+    /// <summary>Uniformly over all samples of the group (the paper).</summary>
+    Uniform,
+    /// <summary>A class of the group uniformly, then one of its samples uniformly.</summary>
+    ClassBalanced,
+}
+
 /// <summary>
 /// Every hyperparameter of Feature Space Augmentation (spec/fsa.md) with its default.
 /// Symbols follow the paper (tau_s, tau_g, h_r, N_a, N_f, N_t); the CLI flag of each is named in its summary.
@@ -50,6 +59,29 @@ public sealed record FsaOptions
 
     /// <summary>Restrict confusing classes to head classes (beyond the paper; off by default).</summary>
     public bool ConfusingHeadOnly { get; init; }
+
+    /// <summary>
+    /// How FSA fills its N_t (1 + N_a) head slots (--head-sampling, beyond the paper): <see cref="GroupSampling.Uniform"/>
+    /// over head samples (the paper) or <see cref="GroupSampling.ClassBalanced"/> (a head class uniformly, then one of its
+    /// samples), which stops the largest head class from dominating the head half of every batch.
+    /// </summary>
+    public GroupSampling HeadSampling { get; init; } = GroupSampling.Uniform;
+
+    /// <summary>
+    /// How FSA draws its N_t real tail samples per batch (--tail-sampling, beyond the paper): uniformly over tail samples
+    /// (the paper) or class-balanced (a tail class uniformly, then one of its samples). Uniform draws still follow the
+    /// tail's own imbalance (at Fashion-MNIST-LT IF 100 the largest tail class has ~8x the smallest), so the rarest
+    /// classes get the fewest real and fused features.
+    /// </summary>
+    public GroupSampling TailSampling { get; init; } = GroupSampling.Uniform;
+
+    /// <summary>
+    /// Rescale every fused feature to the L2 norm of the real clean feature f_t of the tail sample it was made from
+    /// (--match-fused-norm, beyond the paper; off by default). Generic vectors (low CAM) are weak, so their mean
+    /// pulls fused features towards the origin, away from the real tail features; this keeps the direction the
+    /// fusion produced and restores the tail sample's magnitude.
+    /// </summary>
+    public bool MatchFusedNorm { get; init; }
 
     /// <summary>Keep stored feature maps in float16 to halve their memory and shard size.</summary>
     public bool StoreMapsAsHalf { get; init; }

@@ -70,9 +70,19 @@ public sealed class FsaPlan
         var labelOf = new int[offsets[^1] + classCounts[^1]];
         for (int c = 0; c < classCounts.Length; c++) Array.Fill(labelOf, c, offsets[c], classCounts[c]);
         var byClass = split.TailClasses.ToDictionary(c => c, _ => new List<int>());
+        var populatedTail = split.TailClasses.Where(c => classCounts[c] > 0).ToArray();
         for (int d = 0; d < draws; d++)
         {
-            int position = tailPositions[random.Next(tailPositions.Length)];
+            int position;
+            if (options.TailSampling == GroupSampling.ClassBalanced)
+            {
+                int tailClass = populatedTail[random.Next(populatedTail.Length)];
+                position = offsets[tailClass] + random.Next(classCounts[tailClass]);
+            }
+            else
+            {
+                position = tailPositions[random.Next(tailPositions.Length)];
+            }
             samples[d] = position;
             views[d] = viewsPerSample > 1 ? random.Next(viewsPerSample) : 0;
             int label = labelOf[position];

@@ -139,6 +139,8 @@ public static class PhaseTwo
             offset += bankSizes[c];
         }
         var headPositions = Positions(pooled, plan.Split.HeadClasses);
+        var headClasses = plan.Split.HeadClasses.Where(c => pooled.ClassCounts[c] > 0).ToArray();
+        if (headClasses.Length == 0) throw new InvalidOperationException("No head samples: the split puts every populated class in the tail.");
         var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.FsaSchedule, 1));
         var occurrences = plan.FusedClasses.ToDictionary(c => c, _ => 0);
         fusedDraws = plan.FusedClasses.ToDictionary(c => c, _ => 0);
@@ -166,7 +168,9 @@ public static class PhaseTwo
                 fusedDraws[label] += options.Na;
             }
             for (int j = 0; j < options.Nt * (1 + options.Na); j++)
-                slot = AddUniform(headPositions, pooled, random, rows, labels, slot);
+                slot = options.HeadSampling == GroupSampling.ClassBalanced
+                    ? AddClassBalanced(headClasses, pooled, random, rows, labels, slot)
+                    : AddUniform(headPositions, pooled, random, rows, labels, slot);
         }
         return new TrainingBatches(options.FineTuneIterations, batchSize, rows, labels);
     }
@@ -213,6 +217,17 @@ public static class PhaseTwo
         int view = pooled.ViewsPerSample > 1 ? random.Next(pooled.ViewsPerSample) : 0;
         rows[slot] = (long)position * pooled.ViewsPerSample + view;
         labels[slot] = pooled.Labels[position];
+        return slot + 1;
+    }
+
+    /// <summary>One slot filled class-balanced: a class of <paramref name="classes"/> uniformly, then one of its samples and views.</summary>
+    private static long AddClassBalanced(int[] classes, PooledFeatureTable pooled, Random random, long[] rows, long[] labels, long slot)
+    {
+        int label = classes[random.Next(classes.Length)];
+        int position = pooled.ClassOffsets[label] + random.Next(pooled.ClassCounts[label]);
+        int view = pooled.ViewsPerSample > 1 ? random.Next(pooled.ViewsPerSample) : 0;
+        rows[slot] = (long)position * pooled.ViewsPerSample + view;
+        labels[slot] = label;
         return slot + 1;
     }
 

@@ -161,7 +161,7 @@ public sealed class FuseTailClassActivity(RunWorkspace workspace, ActivityExecut
         {
             var fsa = input.Request.Fsa;
             using var bank = FeatureFusion.FuseTailClass(tail, confusing, plan.TailDrawsOfClass(input.TailClass), fsa.Na, fsa.TauS, fsa.TauG,
-                plan.FusionSeed(input.TailClass));
+                plan.FusionSeed(input.TailClass), fsa.MatchFusedNorm);
             string scratch = workspace.NewScratchDirectory(runId, "fuse");
             try
             {

@@ -117,6 +117,42 @@ public class FusionTests
     }
 
     [Fact]
+    public void MatchNormsScalesEachRowToItsReferenceRowsNormAndLeavesZeroRowsAlone()
+    {
+        using var fused = torch.tensor(new float[] { 3, 4, 0, 0, 1, 0 }).reshape(3, 2);
+        using var reference = torch.tensor(new float[] { 0, 10, 5, 5, 0, 2 }).reshape(3, 2);
+
+        using var matched = FeatureFusion.MatchNorms(fused, reference);
+
+        Assert.Equal(new float[] { 6, 8, 0, 0, 2, 0 }, FsaTestData.Row(matched));
+    }
+
+    [Fact]
+    public void ANormMatchedBankKeepsEachFusedDirectionAndTakesItsTailSamplesNorm()
+    {
+        using var tail = Tail();
+        using var partner = ConfusingWithPartner();
+        using var none = ConfusingWithoutPartner();
+        int[] draws = { 0, 1, 0, 0 };
+
+        using var bank = FeatureFusion.FuseTailClass(tail, new[] { partner, none }, draws, na: 3, tauS: 0.8, tauG: 0.2, seed: 4);
+        using var matched = FeatureFusion.FuseTailClass(tail, new[] { partner, none }, draws, na: 3, tauS: 0.8, tauG: 0.2, seed: 4, matchTailNorm: true);
+
+        Assert.Equal(bank.Statistics, matched.Statistics);
+        for (int entry = 0; entry < 12; entry++)
+        {
+            var row = FsaTestData.Row(bank.Features[entry]);
+            var scaled = FsaTestData.Row(matched.Features[entry]);
+            var source = FsaTestData.Row(tail.Pooled[draws[entry / 3], 0]);
+            double scale = Norm(source) / Norm(row);
+            Assert.Equal(row[0] * scale, scaled[0], 4);
+            Assert.Equal(row[1] * scale, scaled[1], 4);
+        }
+    }
+
+    private static double Norm(float[] row) => Math.Sqrt(row.Sum(v => (double)v * v));
+
+    [Fact]
     public void LargerDrawsAreRepeatableAcrossChunks()
     {
         using var scope = torch.NewDisposeScope();

@@ -73,6 +73,31 @@ public class PhaseTwoTests
     }
 
     [Fact]
+    public void ClassBalancedHeadSlotsDrawEveryHeadClassEquallyAndLeaveTheTailSlotsAlone()
+    {
+        using var pooled = Pooled(Counts, 1, 4, 1);
+        var options = Small with { Views = 0, FineTuneIterations = 1000 };
+        var plan = FsaPlan.Create(Counts, UniformScores(4), options);
+        var balancedPlan = FsaPlan.Create(Counts, UniformScores(4), options with { HeadSampling = GroupSampling.ClassBalanced });
+        var sizes = BankSizing.PlannedSizes(plan);
+
+        var uniform = PhaseTwo.FsaBatches(pooled, plan, sizes, out _);
+        var balanced = PhaseTwo.FsaBatches(pooled, balancedPlan, sizes, out _);
+
+        for (int slot = 0; slot < balanced.Rows.Length; slot++)
+            if (balanced.Rows[slot] < 20) Assert.Equal(pooled.Labels[balanced.Rows[slot]], balanced.Labels[slot]);
+        // 8 head slots per batch, 8,000 in all: uniform over samples gives classes 0 and 1 a 10:6 share (5,000 : 3,000),
+        // class-balanced 1:1 (4,000 each; 300 is ~6.7 standard deviations).
+        Assert.InRange(uniform.Labels.Count(l => l == 0), 5000 - 300, 5000 + 300);
+        Assert.InRange(balanced.Labels.Count(l => l == 0), 4000 - 300, 4000 + 300);
+        Assert.InRange(balanced.Labels.Count(l => l == 1), 4000 - 300, 4000 + 300);
+        // Within class 1 every sample appears; the tail slots (real and fused) are the same in both schedules.
+        Assert.Equal(6, balanced.Rows.Where(r => r >= 10 && r < 16).Distinct().Count());
+        for (int iteration = 0; iteration < 1000; iteration++)
+            Assert.Equal(uniform.Rows.AsSpan(iteration * 16, 8).ToArray(), balanced.Rows.AsSpan(iteration * 16, 8).ToArray());
+    }
+
+    [Fact]
     public void NoAugBatchesFillTheFusedSlotsWithRealTailSamples()
     {
         using var pooled = Pooled(Counts, 1, 4, 2);

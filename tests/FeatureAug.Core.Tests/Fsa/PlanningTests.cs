@@ -49,6 +49,41 @@ public class PlanningTests
     }
 
     [Fact]
+    public void ClassBalancedTailSamplingDrawsEveryTailClassEqually()
+    {
+        // Head: class 0 (90 of 100); tail: classes 1 (8 samples) and 2 (2 samples).
+        int[] counts = { 90, 8, 2 };
+        var scores = Enumerable.Range(0, 3).Select(_ => new[] { 1 / 3.0, 1 / 3.0, 1 / 3.0 }).ToArray();
+        var options = new FsaOptions { HeadRatio = 0.9, Nf = 1, Nt = 4, FineTuneIterations = 1000, Seed = 2 };
+
+        var uniform = FsaPlan.Create(counts, scores, options);
+        var balanced = FsaPlan.Create(counts, scores, options with { TailSampling = GroupSampling.ClassBalanced });
+
+        // 4,000 draws: uniform over the 10 tail samples gives 8:2 (3,200 : 800), class-balanced 1:1 (±250 is ~7.9 sd).
+        Assert.InRange(uniform.TailDrawsOfClass(1).Length, 3200 - 250, 3200 + 250);
+        Assert.InRange(balanced.TailDrawsOfClass(1).Length, 2000 - 250, 2000 + 250);
+        Assert.Equal(4000, balanced.TailDrawsOfClass(1).Length + balanced.TailDrawsOfClass(2).Length);
+        Assert.Equal(new[] { 0, 1 }, balanced.TailDrawsOfClass(2).Distinct().Order());
+        Assert.All(balanced.TailDrawSamples, p => Assert.InRange(p, 90, 99));
+    }
+
+    [Fact]
+    public void TopScoringEqualsAStableDescendingSortWithTiesToTheLowerIndex()
+    {
+        var random = new Random(5);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var scores = Enumerable.Range(0, 12).Select(_ => random.Next(4) / 4.0).ToArray();   // many ties
+            int count = 1 + random.Next(5);
+            int skipped = random.Next(12);
+            var expected = Enumerable.Range(0, 12).Where(c => c != skipped).OrderByDescending(c => scores[c]).Take(count).ToArray();
+
+            Assert.Equal(expected, ConfusingClasses.TopScoring(scores, count, c => c != skipped));
+        }
+        Assert.Equal(new[] { 2, 0 }, ConfusingClasses.TopScoring(new[] { 0.5, 0.1, 0.9 }, 5, c => c != 1));
+    }
+
+    [Fact]
     public void ThePlanDrawsTailSamplesUniformlyAndSizesEachBankToItsDraws()
     {
         int[] counts = { 400, 200, 60, 30, 10 };

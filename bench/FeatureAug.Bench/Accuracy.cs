@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using FeatureAug.Core.Data;
+using FeatureAug.Core.Evaluation;
+using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Models;
+using FeatureAug.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FeatureAug.Bench;
+
+/// <summary>One Phase-II configuration: a name and the FSA options it changes from the paper's.</summary>
+internal sealed record Variant(string Name, Func<FsaOptions, FsaOptions> Apply, bool NeedsViews = false);
+
+/// <summary>Val and test figures of one head.</summary>
+internal sealed record Scores(double ValTop1, double Top1, double Head, double Tail, double? Many, double? Medium, double? Few);
+
+/// <summary>
+/// Fashion-MNIST-LT accuracy benchmark: per (IF, seed) Phase I is trained once on 80 % of every class (the other 20 %,
+/// at least one image, is the validation split that chooses Phase-II variants), features are extracted once, and the
+/// baselines and every FSA variant are trained on them and scored on validation and test.
+/// </summary>
+internal static class Accuracy
+{
+    public static async Task<int> RunAsync(Args args)
+    {
+        var imbalanceFactors = args.Doubles("imbalance-factors", [10, 50, 100, 200]);
+        var seeds = args.Ints("seeds", [0, 1, 2]);
+        string model = args.String("model", "resnet20");
+        int epochs = args.Int("epochs", 30);
+        string schedule = args.String("schedule", "step");
+        int[] milestones = args.Ints("milestones", [20, 25]);
+        int warmup = args.Int("warmup-epochs", 1);
+        double lr = args.Double("lr", 0.1), weightDecay = args.Double("weight-decay", 2e-4);
+        int batch = args.Int("batch-size", 128), cropPadding = args.Int("crop-padding", 2);
+        int iterations = args.Int("finetune-iterations", 6400);
+        double valFraction = args.Double("val-fraction", 0.2);
+        bool sweep = args.Flag("sweep");
+        string work = args.String("work", "bench/work");
+        string output = args.String("output", "bench/results");
+        string variantFilter = args.String("variants", "");
+        torch.set_num_threads(args.Int("threads", 2));
+
+        var full = await new FashionMnist().LoadAsync();
+        var paper = new FsaOptions { FineTuneIterations = iterations };
+        var variants = Variants().Where(v => variantFilter.Length == 0 || variantFilter.Split(',').Contains(v.Name)).ToList();
+        var log = new List<Dictionary<string, object?>>();
+        var resultsPath = Path.Combine(output, "fashion-mnist-lt-runs.json");
+        Directory.CreateDirectory(output);
+
+        foreach (double imbalance in imbalanceFactors)
+        foreach (int seed in seeds)
+        {
+            var lt = LongTailed.Build(full.Train, imbalance, ImbalanceProfile.Exp);
+            var (train, val) = SplitValidation(lt, valFraction, seed);
+            var counts = train.ClassCounts();
+            string dir = Path.Combine(work, Invariant($"if{imbalance}-{model}-e{epochs}-s{seed}"));
+            Directory.CreateDirectory(dir);
+            var net = ModelFactory.Create(model, 1, train.NumClasses);
+            var normalization = Normalization.FromDataset(train);
+            var training = new TrainingOptions
+            {
+                Epochs = epochs, BatchSize = batch, LearningRate = lr, WeightDecay = weightDecay, WarmupEpochs = warmup,
+                Schedule = schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
+                Milestones = milestones, Augmentation = new AugmentationOptions(cropPadding, true), Seed = seed,
+                CheckpointDirectory = Path.Combine(dir, "checkpoints"), CheckpointsToKeep = 1,
+            };
+            var clock = Stopwatch.StartNew();
+            var trained = PhaseOneTrainer.Train(net, train, normalization, training, torch.CPU);
+            Console.WriteLine(Invariant($"IF {imbalance} seed {seed}: Phase I to epoch {trained.FinalEpoch} in {clock.Elapsed.TotalSeconds:F0} s"));
+
+            using var phaseOne = ClassifierHead.FromLinear(net.Classifier);
+            using var valPooled = FeatureExtractor.ExtractPooled(net, val, normalization, 256, torch.CPU);
+            using var testPooled = FeatureExtractor.ExtractPooled(net, full.Test, normalization, 256, torch.CPU);
+            var extracted = new Dictionary<int, ExtractedFeatures>();
+            ExtractedFeatures FeaturesWith(int views)
+            {
+                if (!extracted.TryGetValue(views, out var features))
+                    extracted[views] = features = FeatureExtractor.Extract(net, train, normalization, 256, torch.CPU, views,
+                        new AugmentationOptions(cropPadding, true), seed);
+                return features;
+            }
+
+            var rows = new Dictionary<string, Scores>();
+            Scores Score(ClassifierHead head, ClassSplit split) =>
+                Evaluate(head, valPooled, val.Labels, testPooled, full.Test.Labels, counts, split);
+
+            // Baselines, once, from the paper's options.
+            var clean = FeaturesWith(0);
+            var basePlan = FsaPlan.Create(clean.ClassCounts(), clean.MeanScores(), paper with { Seed = seed });
+            using (var pooled = clean.Pooled())
+            {
+                using var ce = PhaseTwo.CrossEntropy(phaseOne);
+                rows["ce"] = Score(ce, basePlan.Split);
+                using var tau = PhaseTwo.TauNormalized(phaseOne, paper.TauNorm);
+                rows["tauNorm"] = Score(tau, basePlan.Split);
+                using var noAug = PhaseTwo.TrainNoAug(pooled, basePlan.Split, paper with { Seed = seed }, phaseOne);
+                rows["noAug"] = Score(noAug.Head, basePlan.Split);
+                using var crt = PhaseTwo.TrainCrt(pooled, paper with { Seed = seed }, phaseOne);
+                rows["crt"] = Score(crt.Head, basePlan.Split);
+            }
+            foreach (var variant in variants)
+                rows[variant.Name] = RunFsa(FeaturesWith(variant.NeedsViews ? 2 : 0), phaseOne, variant.Apply(paper with { Seed = seed }), Score);
+            if (sweep && imbalance == 100 && seed == seeds[0])
+                foreach (var (name, options) in SweepOptions(paper with { Seed = seed }))
+                    rows[name] = RunFsa(clean, phaseOne, options, Score);
+            FusionDiagnostics.Write(clean, basePlan, paper with { Seed = seed }, Path.Combine(output, Invariant($"fused-features-if{imbalance}-s{seed}")));
+
+            foreach (var (name, s) in rows)
+            {
+                Console.WriteLine(Invariant($"  {name,-28} val {s.ValTop1:P2}  test {s.Top1:P2}  head {s.Head:P2}  tail {s.Tail:P2}"));
+                log.Add(new() { ["imbalanceFactor"] = imbalance, ["seed"] = seed, ["method"] = name, ["valTop1"] = s.ValTop1,
+                    ["top1"] = s.Top1, ["head"] = s.Head, ["tail"] = s.Tail, ["many"] = s.Many, ["medium"] = s.Medium, ["few"] = s.Few,
+                    ["model"] = model, ["epochs"] = epochs, ["finetuneIterations"] = iterations });
+            }
+            foreach (var features in extracted.Values) features.Dispose();
+            net.Dispose();
+            await File.WriteAllTextAsync(resultsPath, JsonSerializer.Serialize(log, new JsonSerializerOptions { WriteIndented = true }));
+        }
+        AccuracyReport.Write(log, output, new Dictionary<string, object>
+        {
+            ["model"] = model, ["epochs"] = epochs, ["schedule"] = schedule, ["milestones"] = milestones, ["warmupEpochs"] = warmup,
+            ["lr"] = lr, ["weightDecay"] = weightDecay, ["batchSize"] = batch, ["cropPadding"] = cropPadding,
+            ["finetuneIterations"] = iterations, ["valFraction"] = valFraction, ["seeds"] = seeds, ["imbalanceFactors"] = imbalanceFactors,
+        });
+        return 0;
+    }
+
+    /// <summary>The FSA variants tried; "fsa" is the paper. Each changes one or two things, named in the variant.</summary>
+    public static IReadOnlyList<Variant> Variants() =>
+    [
+        new("fsa", o => o),
+        new("fsa+headBalanced", o => o with { HeadSampling = GroupSampling.ClassBalanced }),
+        new("fsa+matchNorm", o => o with { MatchFusedNorm = true }),
+        new("fsa+matchNorm+headBalanced", o => o with { MatchFusedNorm = true, HeadSampling = GroupSampling.ClassBalanced }),
+        new("fsa+confusingHeadOnly", o => o with { ConfusingHeadOnly = true }),
+        new("fsa+tau0.6/0.4", o => o with { TauS = 0.6, TauG = 0.4 }),
+        new("fsa+momentum0", o => o with { FineTuneMomentum = 0 }),
+        new("fsa+iter1600", o => o with { FineTuneIterations = Math.Max(1, o.FineTuneIterations / 4) }),
+        new("fsa+views2", o => o with { Views = 2 }, NeedsViews: true),
+        new("fsa+balanced", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced }),
+        new("fsa+balanced+matchNorm", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true }),
+        new("fsa+balanced+na1", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, Na = 1 }),
+        new("fsa+balanced+matchNorm+na1", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true, Na = 1 }),
+        new("fsa+balanced+views2", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, Views = 2 }, NeedsViews: true),
+        new("fsa+balanced+matchNorm+views2", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true, Views = 2 }, NeedsViews: true),
+        new("fsa+balanced+hr0.7", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, HeadRatio = 0.7 }),
+        new("fsa+balanced+matchNorm+hr0.7", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true, HeadRatio = 0.7 }),
+        new("fsa+views2+matchNorm+headBalanced", o => o with { Views = 2, MatchFusedNorm = true, HeadSampling = GroupSampling.ClassBalanced }, NeedsViews: true),
+    ];
+
+    /// <summary>tau_s x tau_g grid (tau_g &lt;= tau_s) and h_r values, each alone against the paper's other options.</summary>
+    public static IEnumerable<(string Name, FsaOptions Options)> SweepOptions(FsaOptions paper)
+    {
+        double[] taus = [0.5, 0.6, 0.7, 0.8, 0.9];
+        double[] taug = [0.1, 0.2, 0.3, 0.4, 0.5];
+        foreach (double s in taus)
+        foreach (double g in taug)
+            if (g <= s)
+                yield return (Invariant($"sweep:tauS={s}:tauG={g}"), paper with { TauS = s, TauG = g });
+        foreach (double h in new[] { 0.6, 0.7, 0.8, 0.9, 0.95 })
+            yield return (Invariant($"sweep:hr={h}"), paper with { HeadRatio = h });
+    }
+
+    private static Scores RunFsa(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, Func<ClassifierHead, ClassSplit, Scores> score)
+    {
+        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var banks = plan.FusedClasses.Select(c => FeatureFusion.FuseTailClass(features.Classes[c],
+            plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList(), plan.TailDrawsOfClass(c),
+            options.Na, options.TauS, options.TauG, plan.FusionSeed(c), options.MatchFusedNorm)).ToList();
+        try
+        {
+            using var pooled = features.Pooled();
+            using var fsa = PhaseTwo.TrainFsa(pooled, plan, banks, phaseOne);
+            return score(fsa.Head, plan.Split);
+        }
+        finally
+        {
+            foreach (var bank in banks) bank.Dispose();
+        }
+    }
+
+    private static Scores Evaluate(ClassifierHead head, Tensor valPooled, int[] valLabels, Tensor testPooled, int[] testLabels, int[] counts, ClassSplit split)
+    {
+        var val = ClassificationMetrics.Compute(head.Predict(valPooled), valLabels, counts, split.HeadClasses);
+        var test = ClassificationMetrics.Compute(head.Predict(testPooled), testLabels, counts, split.HeadClasses);
+        return new Scores(val.Top1, test.Top1, test.HeadTop1, test.TailTop1, test.Many, test.Medium, test.Few);
+    }
+
+    /// <summary>Seeded per-class hold-out: ceil(fraction n_c) images of class c (at least 1, never all) go to validation.</summary>
+    public static (ImageDataset Train, ImageDataset Validation) SplitValidation(ImageDataset data, double fraction, int seed)
+    {
+        var random = new Random(seed);
+        var train = new List<int>();
+        var val = new List<int>();
+        for (int c = 0; c < data.NumClasses; c++)
+        {
+            var members = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] == c).OrderBy(_ => random.Next()).ToArray();
+            if (members.Length < 2) throw new ArgumentException($"Class {c} has {members.Length} images; a validation split needs at least 2.");
+            int held = Math.Clamp((int)Math.Ceiling(fraction * members.Length), 1, members.Length - 1);
+            val.AddRange(members.Take(held));
+            train.AddRange(members.Skip(held));
+        }
+        train.Sort();
+        val.Sort();
+        return (data.Subset(train), data.Subset(val));
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
