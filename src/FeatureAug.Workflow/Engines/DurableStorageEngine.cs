@@ -43,6 +43,8 @@ public sealed class DurableStorageEngine : IAsyncDisposable
 {
     private static readonly TimeSpan WorkerShutdownTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan SidecarShutdownTimeout = TimeSpan.FromSeconds(10);
+    // A quarter of the 1.28 worker's 2-minute silent-disconnect window.
+    private static readonly TimeSpan HealthPingInterval = TimeSpan.FromSeconds(30);
 
     private readonly AzureStorageOrchestrationService storage;
     private readonly RenewingOrchestrationService backend;
@@ -85,12 +87,22 @@ public sealed class DurableStorageEngine : IAsyncDisposable
     /// <param name="configureServices">Adds the services the orchestrators and activities depend on.</param>
     /// <param name="loggerFactory">Receives the engine's, the provider's and the worker's logs; null logs nothing.</param>
     /// <param name="cancellationToken">Cancels starting.</param>
-    public static async Task<DurableStorageEngine> StartAsync(
+    public static Task<DurableStorageEngine> StartAsync(
         DurableStorageEngineOptions options,
         Action<DurableTaskRegistry> registerTasks,
         Action<IServiceCollection>? configureServices = null,
         ILoggerFactory? loggerFactory = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        StartAsync(options, registerTasks, configureServices, loggerFactory, HealthPingInterval, cancellationToken);
+
+    /// <summary><see cref="StartAsync(DurableStorageEngineOptions, Action{DurableTaskRegistry}, Action{IServiceCollection}?, ILoggerFactory?, CancellationToken)"/> with the sidecar's ping interval chosen (tests).</summary>
+    internal static async Task<DurableStorageEngine> StartAsync(
+        DurableStorageEngineOptions options,
+        Action<DurableTaskRegistry> registerTasks,
+        Action<IServiceCollection>? configureServices,
+        ILoggerFactory? loggerFactory,
+        TimeSpan healthPingInterval,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(registerTasks);
@@ -120,8 +132,8 @@ public sealed class DurableStorageEngine : IAsyncDisposable
             }
 
             var backend = new RenewingOrchestrationService(storage, logger);
-            sidecar = await StartSidecarAsync(backend, new NonReplacingOrchestrationServiceClient(storage), loggerFactory, cancellationToken)
-                .ConfigureAwait(false);
+            sidecar = await StartSidecarAsync(backend, new NonReplacingOrchestrationServiceClient(storage), loggerFactory,
+                healthPingInterval, cancellationToken).ConfigureAwait(false);
             channel = GrpcChannel.ForAddress(SidecarAddress(sidecar));
             worker = await StartWorkerAsync(options, channel, registerTasks, configureServices, loggerFactory, cancellationToken)
                 .ConfigureAwait(false);
@@ -200,7 +212,8 @@ public sealed class DurableStorageEngine : IAsyncDisposable
     };
 
     private static async Task<WebApplication> StartSidecarAsync(
-        IOrchestrationService backend, IOrchestrationServiceClient client, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        IOrchestrationService backend, IOrchestrationServiceClient client, ILoggerFactory loggerFactory,
+        TimeSpan healthPingInterval, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "FeatureAug.DurableSidecar" });
         // Loopback only, any free port, cleartext HTTP/2 (gRPC without TLS inside one process).
@@ -212,10 +225,11 @@ public sealed class DurableStorageEngine : IAsyncDisposable
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(backend);
         builder.Services.AddSingleton(client);
-        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        builder.Services.AddSingleton(new SidecarHealthPing(healthPingInterval));
+        builder.Services.AddSingleton<PingingTaskHubGrpcServer>();
         var app = builder.Build();
         app.UseRouting();
-        app.MapGrpcService<TaskHubGrpcServer>();
+        app.MapGrpcService<PingingTaskHubGrpcServer>();
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

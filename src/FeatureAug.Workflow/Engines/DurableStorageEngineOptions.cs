@@ -29,9 +29,10 @@ public sealed partial record DurableStorageEngineOptions
     /// <summary>
     /// Task hub name: 3 to 45 characters, letters and digits only, starting with a letter (the Azure
     /// Storage provider's rule). Queue and container names are derived in lower case, so two hub names
-    /// that differ only in case share storage: do not do that.
+    /// that differ only in case share storage: do not do that. The default differs from the Functions
+    /// app's hub ("featureaug"), so a local engine pointed at the app's account does not take its work.
     /// </summary>
-    public string TaskHubName { get; init; } = "FeatureAug";
+    public string TaskHubName { get; init; } = "FeatureAugLocal";
 
     /// <summary>Activities run at the same time by this engine (the worker and the provider both honour it).</summary>
     public int ActivityConcurrency { get; init; } = 2;

@@ -81,6 +81,6 @@ public sealed class DurableStorageEngineOptionsTests
         string text = options.ToString();
         Assert.DoesNotContain("c2VjcmV0", text);
         Assert.Contains("ConnectionString = (set, not shown)", text);
-        Assert.Contains("TaskHubName = FeatureAug", text);
+        Assert.Contains("TaskHubName = FeatureAugLocal", text);
     }
 }

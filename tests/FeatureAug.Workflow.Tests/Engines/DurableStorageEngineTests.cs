@@ -4,6 +4,8 @@ using FeatureAug.Workflow.Engines;
 using FeatureAug.Workflow.Tests.Azurite;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Worker.Grpc;
+using Microsoft.DurableTask.Worker.Grpc.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
@@ -21,6 +23,7 @@ public sealed class DurableStorageEngineTests : IDisposable
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
 
     private readonly AzuriteFixture azurite;
+    private readonly TestOutputLoggerProvider logs;
     private readonly ILoggerFactory loggerFactory;
     private readonly ActivityLedger ledger = new();
     private readonly ActivityGate gate = new();
@@ -29,7 +32,8 @@ public sealed class DurableStorageEngineTests : IDisposable
     public DurableStorageEngineTests(AzuriteFixture azurite, ITestOutputHelper output)
     {
         this.azurite = azurite;
-        loggerFactory = TestOutputLoggerProvider.CreateFactory(output);
+        logs = new TestOutputLoggerProvider(output);
+        loggerFactory = logs.CreateFactory();
     }
 
     public void Dispose()
@@ -118,6 +122,8 @@ public sealed class DurableStorageEngineTests : IDisposable
     [Fact]
     public async Task ConcurrentStartsOfOneInstanceIdCreateOneOrchestration()
     {
+        // Racing starts can all see "no such instance"; the provider then keeps the start message whose
+        // execution id won the instance-table insert and discards the others.
         await using var engine = await StartEngineAsync("only");
         var start = new StartOrchestrationOptions("raced-run");
 
@@ -172,6 +178,27 @@ public sealed class DurableStorageEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task SidecarHealthPingsKeepAQuietWorkItemStreamConnected()
+    {
+        // The 1.28 worker drops a work-item stream that stays silent for its timeout (2 min; 2 s here)
+        // and reconnects. A 5 s activity alone is 5 s of silence unless the sidecar pings (every 0.5 s here).
+        await using var engine = await DurableStorageEngine.StartAsync(
+            Options(), DurableTestTasks.Register,
+            services =>
+            {
+                RegisterTestServices(services, "only");
+                services.ConfigureAll<GrpcDurableTaskWorkerOptions>(worker => worker.SetSilentDisconnectTimeout(TimeSpan.FromSeconds(2)));
+            },
+            loggerFactory, healthPingInterval: TimeSpan.FromMilliseconds(500), CancellationToken.None);
+
+        string instanceId = await engine.Client.ScheduleNewOrchestrationInstanceAsync(nameof(SlowOrchestrator), 5_000);
+        var completed = await WaitForCompletionAsync(engine, instanceId);
+
+        Assert.Equal(5_000, completed.ReadOutputAs<int>());
+        Assert.DoesNotContain(logs.Lines, line => line.Contains("stopped receiving traffic", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task WrongAccountKeyFailsStartWithTheTaskHubInTheMessage()
     {
         // Azurite's endpoints, signed with a key that is not the account's: every request is refused (403).
@@ -198,13 +225,15 @@ public sealed class DurableStorageEngineTests : IDisposable
         DurableStorageEngine.StartAsync(
             options ?? Options(),
             DurableTestTasks.Register,
-            services =>
-            {
-                services.AddSingleton(ledger);
-                services.AddSingleton(gate);
-                services.AddSingleton(new EngineLabel(label));
-            },
+            services => RegisterTestServices(services, label),
             loggerFactory);
+
+    private void RegisterTestServices(IServiceCollection services, string label)
+    {
+        services.AddSingleton(ledger);
+        services.AddSingleton(gate);
+        services.AddSingleton(new EngineLabel(label));
+    }
 
     private static async Task<OrchestrationMetadata> WaitForCompletionAsync(DurableStorageEngine engine, string instanceId)
     {
