@@ -45,6 +45,9 @@ public sealed class DurableStorageEngine : IAsyncDisposable
     private static readonly TimeSpan SidecarShutdownTimeout = TimeSpan.FromSeconds(10);
     // A quarter of the 1.28 worker's 2-minute silent-disconnect window.
     private static readonly TimeSpan HealthPingInterval = TimeSpan.FromSeconds(30);
+    // At shutdown, orchestration episodes under way (or whose messages just arrived) may finish here.
+    private static readonly TimeSpan OrchestrationQuietPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan OrchestrationDrainLimit = TimeSpan.FromSeconds(10);
 
     private readonly AzureStorageOrchestrationService storage;
     private readonly RenewingOrchestrationService backend;
@@ -165,24 +168,31 @@ public sealed class DurableStorageEngine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the worker, hands work still in flight back to the task hub (abandoned messages become
-    /// visible to the next engine after a back-off of a few seconds), stops the sidecar and releases the
-    /// provider's partition leases so another engine can take the hub at once.
+    /// Hands running activities back to the task hub (abandoned messages become visible to the next
+    /// engine after a back-off of a few seconds), lets orchestration episodes under way finish (up to
+    /// 10 s), stops listening and releases the partition leases so another engine can take the hub at
+    /// once, then stops the worker and the sidecar.
     /// </summary>
+    /// <remarks>
+    /// The order matters: the provider prefetches control-queue messages into memory, and a message
+    /// fetched when nothing will process it any more stays locked for
+    /// <see cref="DurableStorageEngineOptions.MessageVisibilityTimeout"/>. So the worker keeps processing
+    /// orchestration messages until they go quiet, and the provider stops listening right after intake closes.
+    /// </remarks>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 1)
             return;
 
+        await ReleaseSidecarWaitsAsync(await backend.CloseActivityIntakeAsync().ConfigureAwait(false)).ConfigureAwait(false);
+        await backend.WaitForOrchestrationsToGoQuietAsync(OrchestrationQuietPeriod, OrchestrationDrainLimit).ConfigureAwait(false);
+        await ReleaseSidecarWaitsAsync(await backend.CloseOrchestrationIntakeAsync().ConfigureAwait(false)).ConfigureAwait(false);
+        await IgnoreFailureAsync(() => storage.StopAsync(isForced: true), "stopping the Azure Storage provider").ConfigureAwait(false);
+
         using (var timeout = new CancellationTokenSource(WorkerShutdownTimeout))
             await IgnoreFailureAsync(() => worker.StopAsync(timeout.Token), "stopping the worker").ConfigureAwait(false);
-
-        var detached = await backend.DetachInFlightAsync().ConfigureAwait(false);
-        await ReleaseSidecarWaitsAsync(detached).ConfigureAwait(false);
-
         using (var timeout = new CancellationTokenSource(SidecarShutdownTimeout))
             await IgnoreFailureAsync(() => sidecar.StopAsync(timeout.Token), "stopping the sidecar").ConfigureAwait(false);
-        await IgnoreFailureAsync(() => storage.StopAsync(isForced: true), "stopping the Azure Storage provider").ConfigureAwait(false);
 
         channel.Dispose();
         await sidecar.DisposeAsync().ConfigureAwait(false);

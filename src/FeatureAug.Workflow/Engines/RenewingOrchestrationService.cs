@@ -17,7 +17,8 @@ internal sealed record DetachedOrchestration(string InstanceId) : DetachedWorkIt
 /// DurableTask.Core's) never renew a work item's lock, so a message whose work outlasts the provider's
 /// visibility timeout would reappear and run twice; and when the worker goes away mid-item they never
 /// finish the item. This wrapper renews each locked item in the background until it is completed or
-/// abandoned, and at shutdown abandons what is still in flight so another process can take it at once.
+/// abandoned, and at shutdown closes intake (activities first, orchestrations once their episodes have
+/// gone quiet) and abandons what is still in flight, so another process can take it at once.
 /// Start and stop belong to the engine (the sidecar would call them from fire-and-forget callbacks, where
 /// a storage error could not reach anyone), so <see cref="StartAsync()"/> and <see cref="StopAsync()"/> do nothing.
 /// </summary>
@@ -29,8 +30,10 @@ internal sealed class RenewingOrchestrationService : IOrchestrationService
     private readonly IOrchestrationService inner;
     private readonly ILogger logger;
     private readonly ConcurrentDictionary<object, TrackedWorkItem> inFlight = new(ReferenceEqualityComparer.Instance);
-    private readonly Lock admission = new(); // makes "not detached, so track it" atomic with detaching
-    private bool detached;
+    private readonly Lock admission = new(); // makes "intake open, so track it" atomic with closing intake
+    private bool activityIntakeClosed;
+    private bool orchestrationIntakeClosed;
+    private long lastOrchestrationChangeTicks;
 
     public RenewingOrchestrationService(IOrchestrationService inner, ILogger logger)
     {
@@ -39,17 +42,44 @@ internal sealed class RenewingOrchestrationService : IOrchestrationService
     }
 
     /// <summary>
-    /// Stops taking work and abandons every item in flight (the provider makes an abandoned message
-    /// visible again after a short back-off). Completions that arrive later for these items are dropped:
-    /// their messages are back in the queue. Returns the items whose results the sidecar still awaits.
+    /// Stops taking activities and abandons those in flight (the provider makes an abandoned message
+    /// visible again after a short back-off). Completions that arrive later for them are dropped: their
+    /// messages are back in the queue. Returns the items whose results the sidecar still awaits.
     /// </summary>
-    public async Task<IReadOnlyList<DetachedWorkItem>> DetachInFlightAsync()
+    public Task<IReadOnlyList<DetachedWorkItem>> CloseActivityIntakeAsync() => CloseIntakeAsync(activities: true);
+
+    /// <summary>As <see cref="CloseActivityIntakeAsync"/>, for orchestration episodes (their sessions are released too).</summary>
+    public Task<IReadOnlyList<DetachedWorkItem>> CloseOrchestrationIntakeAsync() => CloseIntakeAsync(activities: false);
+
+    /// <summary>
+    /// Waits until no orchestration episode is in flight and none has started or ended for
+    /// <paramref name="quietPeriod"/> (so messages that have just arrived are processed here rather than
+    /// left in the provider's memory), or until <paramref name="limit"/> has passed.
+    /// </summary>
+    public async Task WaitForOrchestrationsToGoQuietAsync(TimeSpan quietPeriod, TimeSpan limit)
+    {
+        NoteOrchestrationChange();
+        var deadline = DateTime.UtcNow + limit;
+        while (DateTime.UtcNow < deadline)
+        {
+            bool busy = inFlight.Keys.Any(workItem => workItem is TaskOrchestrationWorkItem);
+            var quietFor = DateTime.UtcNow - new DateTime(Interlocked.Read(ref lastOrchestrationChangeTicks), DateTimeKind.Utc);
+            if (!busy && quietFor >= quietPeriod)
+                return;
+            await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<DetachedWorkItem>> CloseIntakeAsync(bool activities)
     {
         KeyValuePair<object, TrackedWorkItem>[] snapshot;
         lock (admission)
         {
-            detached = true;
-            snapshot = inFlight.ToArray();
+            if (activities)
+                activityIntakeClosed = true;
+            else
+                orchestrationIntakeClosed = true;
+            snapshot = inFlight.Where(entry => entry.Key is TaskActivityWorkItem == activities).ToArray();
         }
         var awaited = new List<DetachedWorkItem>();
         foreach (var (workItem, tracked) in snapshot)
@@ -94,6 +124,8 @@ internal sealed class RenewingOrchestrationService : IOrchestrationService
 
     public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
+        if (IsIntakeClosed(activities: true))
+            return await IdleUntilCancelledAsync<TaskActivityWorkItem>(cancellationToken).ConfigureAwait(false);
         var workItem = await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken).ConfigureAwait(false);
         if (workItem is null)
             return null!;
@@ -121,6 +153,8 @@ internal sealed class RenewingOrchestrationService : IOrchestrationService
 
     public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
+        if (IsIntakeClosed(activities: false))
+            return await IdleUntilCancelledAsync<TaskOrchestrationWorkItem>(cancellationToken).ConfigureAwait(false);
         var workItem = await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken).ConfigureAwait(false);
         if (workItem is null)
             return null!;
@@ -156,17 +190,45 @@ internal sealed class RenewingOrchestrationService : IOrchestrationService
     public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) =>
         inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
 
-    /// <summary>Tracks a newly locked item, unless shutdown has begun (then null: the caller gives it back).</summary>
+    /// <summary>Tracks a newly locked item, unless its intake has closed (then null: the caller gives it back).</summary>
     private TrackedWorkItem? TryAdmit(object workItem)
     {
+        bool isActivity = workItem is TaskActivityWorkItem;
         lock (admission)
         {
-            if (detached)
+            if (isActivity ? activityIntakeClosed : orchestrationIntakeClosed)
                 return null;
             var tracked = new TrackedWorkItem();
             inFlight[workItem] = tracked;
+            if (!isActivity)
+                NoteOrchestrationChange();
             return tracked;
         }
+    }
+
+    private bool IsIntakeClosed(bool activities)
+    {
+        lock (admission)
+            return activities ? activityIntakeClosed : orchestrationIntakeClosed;
+    }
+
+    private void NoteOrchestrationChange() => Interlocked.Exchange(ref lastOrchestrationChangeTicks, DateTime.UtcNow.Ticks);
+
+    /// <summary>
+    /// With intake closed, the sidecar's dispatcher would otherwise spin on empty fetches (the stopped
+    /// provider answers at once); park it until the dispatcher itself stops.
+    /// </summary>
+    private static async Task<T> IdleUntilCancelledAsync<T>(CancellationToken cancellationToken) where T : class
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The dispatcher is stopping.
+        }
+        return null!;
     }
 
     /// <summary>
@@ -189,6 +251,8 @@ internal sealed class RenewingOrchestrationService : IOrchestrationService
             tracked.State = next;
             if (next == WorkItemState.Done)
                 inFlight.TryRemove(workItem, out _);
+            if (workItem is TaskOrchestrationWorkItem)
+                NoteOrchestrationChange();
         }
         finally
         {

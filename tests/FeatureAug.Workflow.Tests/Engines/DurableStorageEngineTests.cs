@@ -95,6 +95,31 @@ public sealed class DurableStorageEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task ResultArrivingAsTheEngineStopsIsPickedUpByTheNextEngineWithoutWaitingForLocksToExpire()
+    {
+        // 5-minute message locks (the Durable Functions default): a result stranded in the stopping
+        // engine's memory would hold the run that long.
+        var options = Options() with { MessageVisibilityTimeout = TimeSpan.FromMinutes(5) };
+        string controlQueue = $"{taskHub.ToLowerInvariant()}-control-00";
+        var queue = new QueueServiceClient(azurite.ConnectionString).GetQueueClient(controlQueue);
+        string instanceId;
+        await using (var first = await StartEngineAsync("first", options))
+        {
+            instanceId = await first.Client.ScheduleNewOrchestrationInstanceAsync(nameof(GatedSequenceOrchestrator));
+            await ledger.WaitForCountAsync(nameof(GatedStepActivity), 1, RunTimeout);
+            gate.Open();
+            // The gated step's result is in the control queue: stop now, before the orchestration has used it.
+            while ((await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0)
+                await Task.Delay(5);
+        }
+
+        await using var second = await StartEngineAsync("second", options);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var completed = await second.Client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: true, timeout.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, completed.RuntimeStatus);
+    }
+
+    [Fact]
     public async Task StartingAnExistingInstanceIdAgainIsRejectedAndTheRunHappensOnce()
     {
         await using var engine = await StartEngineAsync("only");
