@@ -9,9 +9,13 @@ using Xunit.Abstractions;
 
 namespace FeatureAug.Workflow.Tests.Engines;
 
-/// <summary>The real FeatureAug orchestration and activities, unchanged, on the durable engine (Azurite, local store).</summary>
-[Collection(AzuriteCollection.Name)]
-public sealed class DurableStorageEnginePipelineTests : IDisposable
+/// <summary>
+/// The real FeatureAug orchestration and activities, unchanged, on the durable engine (Azurite, local
+/// store). It compares training results with a reference run, so it runs alone like the other
+/// bit-exact tests (torch's thread count is process-wide), with an Azurite of its own.
+/// </summary>
+[Collection(BitExactCollection.Name)]
+public sealed class DurableStorageEnginePipelineTests : IClassFixture<AzuriteFixture>, IDisposable
 {
     private readonly AzuriteFixture azurite;
     private readonly ILoggerFactory loggerFactory;
