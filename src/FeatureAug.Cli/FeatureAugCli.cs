@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow;
+using FeatureAug.Workflow.Engines;
+using Microsoft.Extensions.Logging;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
 using Microsoft.DurableTask.Client;
@@ -89,7 +91,10 @@ public static class FeatureAugCli
                 WorkDirectory = Path.Combine(Path.GetFullPath(parse.GetValue(storeRoot)!), ".work"),
             };
             string outputDirectory = Path.GetFullPath(parse.GetValue(binding.Output)!);
-            var runner = new LocalRunner(options, parse.GetValue(binding.Concurrency), output, error);
+            var engine = EngineChoice.From(parse.GetValue(binding.Engine)!, parse.GetValue(binding.EngineConnection) ?? parse.GetValue(Connection),
+                parse.GetValue(AccountUrl), parse.GetValue(binding.TaskHub)!, parse.GetValue(binding.Concurrency),
+                parse.GetValue(binding.EngineLockSeconds));
+            var runner = new LocalRunner(options, engine, output, error);
             return await runner.RunAsync(request, outputDirectory, cancellationToken);
         });
         return command;
@@ -232,6 +237,45 @@ public static class FeatureAugCli
     }
 
     internal static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+}
+
+/// <summary>Which Durable engine runs the orchestration: in memory, or with its state in Azure Storage.</summary>
+internal sealed record EngineChoice(bool Durable, DurableStorageEngineOptions? StorageOptions, int ActivityConcurrency)
+{
+    public static EngineChoice From(string engine, string? connection, string? accountUrl, string taskHub, int concurrency, int lockSeconds)
+    {
+        if (lockSeconds is < 10 or > 600) throw new ArgumentException($"--engine-lock-seconds must lie in 10..600, got {lockSeconds}.");
+        if (concurrency < 1) throw new ArgumentException($"--activity-concurrency must be at least 1, got {concurrency}.");
+        switch (engine)
+        {
+            case "memory":
+                return new EngineChoice(false, null, concurrency);
+            case "azure-storage":
+                DurableStorageEngineOptions.ValidateTaskHubName(taskHub);
+                string? accountName = accountUrl is null ? null : new Uri(accountUrl).Host.Split('.')[0];
+                if (connection is null && accountName is null)
+                    throw new ArgumentException("--engine azure-storage needs --engine-connection, --connection or --account-url.");
+                var options = new DurableStorageEngineOptions
+                {
+                    ConnectionString = connection,
+                    AccountName = connection is null ? accountName : null,
+                    TaskHubName = taskHub,
+                    ActivityConcurrency = concurrency,
+                    MessageVisibilityTimeout = TimeSpan.FromSeconds(lockSeconds),
+                    PartitionLeaseInterval = TimeSpan.FromSeconds(Math.Clamp(lockSeconds * 3 / 5, 6, 120)),
+                };
+                options.Validate();
+                return new EngineChoice(true, options, concurrency);
+            default:
+                throw new ArgumentException($"--engine must be memory or azure-storage, not '{engine}'.");
+        }
+    }
+
+    public async Task<IWorkflowEngine> StartAsync(WorkflowServiceOptions services, CancellationToken cancellationToken) =>
+        Durable
+            ? await DurableStorageEngine.StartAsync(StorageOptions!, r => r.AddFeatureAugTasks(), s => s.AddFeatureAugWorkflow(services),
+                Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning)), cancellationToken)
+            : await EmbeddedEngine.StartAsync(services, ActivityConcurrency, cancellationToken: cancellationToken);
 }
 
 /// <summary>What the CLI records of a run it follows, for `featureaug status` from another process.</summary>

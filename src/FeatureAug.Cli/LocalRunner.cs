@@ -15,7 +15,7 @@ namespace FeatureAug.Cli;
 /// status, steps, loss and images/s from the activities), records its status in the store for
 /// `featureaug status`, and exports the report, plots and model to the output directory.
 /// </summary>
-internal sealed class LocalRunner(WorkflowServiceOptions options, int activityConcurrency, TextWriter output, TextWriter error)
+internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice engineChoice, TextWriter output, TextWriter error)
 {
     public static string StatusPath(string runId) => ArtifactPath.Combine(ArtifactPath.Run(runId), "status.json");
 
@@ -34,7 +34,7 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, int activityCo
         }
 
         await FetchFashionMnistIfMissingAsync(request, cancellationToken);
-        await using var engine = await EmbeddedEngine.StartAsync(options, activityConcurrency, cancellationToken: cancellationToken);
+        await using var engine = await engineChoice.StartAsync(options, cancellationToken);
         var hub = engine.Services.GetRequiredService<RunProgressHub>();
         ActivityProgress? latest = null;
         hub.Updated += p => { if (p.RunId == request.RunId) latest = p; };

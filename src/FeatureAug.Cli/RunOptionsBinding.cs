@@ -61,6 +61,21 @@ internal sealed class RunOptionsBinding
     public Option<string> Mode { get; } = new("--mode") { Description = "full | rebalance", DefaultValueFactory = _ => "full" };
     public Option<string?> ModelName { get; } = new("--model-name") { Description = "Registered model to create or rebalance" };
     public Option<int> ExtractShards { get; } = new("--extract-shards") { Description = "Feature-extraction activities (fan-out)", DefaultValueFactory = _ => ExecutionDefaults.ExtractShards };
+    public Option<string> Engine { get; } = new("--engine")
+    {
+        Description = "memory (embedded, in-process state) | azure-storage (orchestration state in Azure Storage: survives a crash of this process)",
+        DefaultValueFactory = _ => "memory",
+    };
+    public Option<string?> EngineConnection { get; } = new("--engine-connection")
+    {
+        Description = "azure-storage engine: connection string (e.g. Azurite); default: --connection, else the account of --account-url with DefaultAzureCredential",
+    };
+    public Option<string> TaskHub { get; } = new("--task-hub") { Description = "azure-storage engine: task hub name", DefaultValueFactory = _ => "FeatureAugLocal" };
+    public Option<int> EngineLockSeconds { get; } = new("--engine-lock-seconds")
+    {
+        Description = "azure-storage engine: message visibility timeout; after a crash, unfinished work is picked up again this long after it was last renewed",
+        DefaultValueFactory = _ => 60,
+    };
     public Option<int> Concurrency { get; } = new("--activity-concurrency") { Description = "Activities the embedded engine runs at once", DefaultValueFactory = _ => 2 };
     public Option<double> PromotionMargin { get; } = new("--promotion-margin") { Description = "Balanced-accuracy gain a challenger needs over the champion", DefaultValueFactory = _ => ExecutionDefaults.PromotionMargin };
 
@@ -70,7 +85,7 @@ internal sealed class RunOptionsBinding
         WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
         FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, HeadSampling, TailSampling, MatchFusedNorm,
         Store, Connection, AccountUrl, RunId, Mode,
-        ModelName, ExtractShards, Concurrency, PromotionMargin,
+        ModelName, ExtractShards, Engine, EngineConnection, TaskHub, EngineLockSeconds, Concurrency, PromotionMargin,
     };
 
     /// <summary>Builds the orchestration input; throws <see cref="ArgumentException"/> naming a bad option.</summary>

@@ -6,12 +6,20 @@ using Microsoft.Extensions.Logging;
 
 namespace FeatureAug.Workflow;
 
+/// <summary>A running Durable Task engine with the FeatureAug tasks: its client and its worker's services.</summary>
+public interface IWorkflowEngine : IAsyncDisposable
+{
+    DurableTaskClient Client { get; }
+
+    IServiceProvider Services { get; }
+}
+
 /// <summary>
 /// The Durable Task engine embedded in one process (Microsoft.DurableTask.InProcessTestHost): the same
 /// orchestrator and activity registrations the Functions app uses, with an in-memory backend. Used by
 /// the CLI and the tests so a whole run needs no cloud account.
 /// </summary>
-public sealed class EmbeddedEngine : IAsyncDisposable
+public sealed class EmbeddedEngine : IWorkflowEngine
 {
     private readonly DurableTaskTestHost host;
 
@@ -35,21 +43,40 @@ public sealed class EmbeddedEngine : IAsyncDisposable
             Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
             Environment.SetEnvironmentVariable("Logging__LogLevel__Microsoft.Hosting.Lifetime", "Warning");
         }
-        var host = await DurableTaskTestHost.StartAsync(
-            registry => registry.AddFeatureAugTasks(),
-            new DurableTaskTestHostOptions
+        // The host picks a random port in 30000-40000 without retrying; a free port chosen by the OS, and
+        // a retry for the moment between choosing and binding, keep parallel engines from colliding.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
             {
-                LoggerFactory = loggerFactory ?? LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Warning)),
-                ConfigureServices = services =>
-                {
-                    services.AddFeatureAugWorkflow(options);
-                    services.ConfigureAll<DurableTaskWorkerOptions>(worker =>
-                        worker.Concurrency.MaximumConcurrentActivityWorkItems = activityConcurrency);
-                    configureServices?.Invoke(services);
-                },
-            },
-            cancellationToken);
-        return new EmbeddedEngine(host);
+                var host = await DurableTaskTestHost.StartAsync(
+                    registry => registry.AddFeatureAugTasks(),
+                    new DurableTaskTestHostOptions
+                    {
+                        Port = FreeLoopbackPort(),
+                        LoggerFactory = loggerFactory ?? LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Warning)),
+                        ConfigureServices = services =>
+                        {
+                            services.AddFeatureAugWorkflow(options);
+                            services.ConfigureAll<DurableTaskWorkerOptions>(worker =>
+                                worker.Concurrency.MaximumConcurrentActivityWorkItems = activityConcurrency);
+                            configureServices?.Invoke(services);
+                        },
+                    },
+                    cancellationToken);
+                return new EmbeddedEngine(host);
+            }
+            catch (IOException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public ValueTask DisposeAsync() => host.DisposeAsync();

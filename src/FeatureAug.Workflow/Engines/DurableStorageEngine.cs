@@ -39,7 +39,7 @@ namespace FeatureAug.Workflow.Engines;
 /// partition leases (<see cref="DurableStorageEngineOptions.PartitionLeaseInterval"/>) and message locks
 /// (<see cref="DurableStorageEngineOptions.MessageVisibilityTimeout"/>) to expire.
 /// </remarks>
-public sealed class DurableStorageEngine : IAsyncDisposable
+public sealed class DurableStorageEngine : IWorkflowEngine
 {
     private static readonly TimeSpan WorkerShutdownTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan SidecarShutdownTimeout = TimeSpan.FromSeconds(10);
