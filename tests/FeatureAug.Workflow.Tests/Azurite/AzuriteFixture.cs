@@ -36,6 +36,35 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>Connection string for the running emulator's blob, queue and table endpoints.</summary>
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>
+    /// Keep data on disk (--location) instead of in memory, so the emulator can be stopped and started
+    /// again on the same ports with its data intact (outage tests).
+    /// </summary>
+    public bool Persistent { get; init; }
+
+    /// <summary>
+    /// Stops the emulator as an operator would (SIGTERM, so a persistent one saves its data first): every
+    /// request fails until <see cref="RestartAsync"/>.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited) return;
+        using (var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString() } })!)
+            await kill.WaitForExitAsync().ConfigureAwait(false);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        await StopProcessAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the emulator again on the same ports (with its data when <see cref="Persistent"/>).</summary>
+    public async Task RestartAsync()
+    {
+        await StopProcessAsync().ConfigureAwait(false);
+        StartProcess(LocateOnPath("node")!, LocateEntryScript());
+        string? failure = await WaitUntilListeningAsync().ConfigureAwait(false);
+        if (failure is not null) throw new InvalidOperationException($"Azurite did not restart ({failure}). Its output:\n{Output()}");
+    }
+
     public async Task InitializeAsync()
     {
         string entryScript = LocateEntryScript();
@@ -136,9 +165,18 @@ public sealed class AzuriteFixture : IAsyncLifetime
                      "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(),
                      "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(),
                      "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(),
-                     "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry",
+                     "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry",
                  })
             start.ArgumentList.Add(argument);
+        if (Persistent)
+        {
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(_workspace!);
+        }
+        else
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
 
         lock (_output)
             _output.Clear();
