@@ -53,8 +53,16 @@ case "$cmd" in
     dotnet build "$ROOT/FeatureAugFunctions.sln" -c Release -nologo -clp:ErrorsOnly
     # The publish output the container image copies: a broken publish fails here, not at image build.
     bash "$ROOT/tools/publish-functions.sh" cpu >/dev/null
+    log=$(mktemp)
+    set +e
     dotnet test "$ROOT/FeatureAugFunctions.sln" -c Release --no-build -nologo \
-      --logger "console;verbosity=normal" "$@"
+      --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    set -e
+    # One closing line over every test assembly.
+    awk '/^ +Passed: [0-9]+$/ {p += $2} /^ +Failed: [0-9]+$/ {f += $2} END {printf "%d passed, %d failed\n", p, f}' "$log"
+    rm -f "$log"
+    exit "$status"
     ;;
   *)
     echo "usage: ./featureaug.sh run [options] | test | cli <command> [options]" >&2
