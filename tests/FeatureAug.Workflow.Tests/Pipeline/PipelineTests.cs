@@ -6,27 +6,12 @@ using Microsoft.DurableTask.Client;
 namespace FeatureAug.Workflow.Tests.Pipeline;
 
 /// <summary>The whole orchestration on the embedded engine with the local store, on a tiny long-tailed set.</summary>
-public sealed class PipelineTests : IDisposable
+public sealed class PipelineTests() : LocalPipelineTest("pipeline")
 {
-    private readonly string root = Directory.CreateTempSubdirectory("featureaug-pipeline").FullName;
-    private readonly string dataDir;
-    private readonly WorkflowServiceOptions options;
-    private readonly LocalArtifactStore store;
-
-    public PipelineTests()
-    {
-        dataDir = TinyDataset.Write(Path.Combine(root, "data"));
-        options = PipelineHarness.Options(new ArtifactStoreOptions { Kind = ArtifactStoreKind.Local, LocalRoot = Path.Combine(root, "store") },
-            Path.Combine(root, "work"));
-        store = new LocalArtifactStore(Path.Combine(root, "store"));
-    }
-
-    public void Dispose() => Directory.Delete(root, recursive: true);
-
     [Fact]
     public async Task FullRunReportsEveryMethodAndMakesTheFirstChampion()
     {
-        var (instance, executions) = await PipelineHarness.RunAsync(options, TinyDataset.Request("full-1", dataDir));
+        var (instance, executions) = await PipelineHarness.RunAsync(Options, TinyDataset.Request("full-1", DataDir));
 
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
         var result = instance.ReadOutputAs<RunResult>()!;
@@ -41,15 +26,15 @@ public sealed class PipelineTests : IDisposable
         Assert.All(report.Fusion!.BankSizes.Values, size => Assert.True(size > 0));
         Assert.Equal(TinyDataset.TrainCounts, report.Dataset.TrainCounts);
         foreach (string file in new[] { "report.md", "class-distribution.png", "per-class-accuracy.png", "feature-pca.png" })
-            Assert.True(await store.ExistsAsync(ArtifactPath.Combine(ArtifactPath.RunReports("full-1"), file), default), file);
-        Assert.True(await store.ExistsAsync(EvaluateActivity.ModelPath("full-1"), default));
+            Assert.True(await Store.ExistsAsync(ArtifactPath.Combine(ArtifactPath.RunReports("full-1"), file), default), file);
+        Assert.True(await Store.ExistsAsync(EvaluateActivity.ModelPath("full-1"), default));
 
         // Two epoch chunks, one per activity; each computed exactly once.
         Assert.Equal(2, executions.ComputedCount("full-1", nameof(TrainBackboneActivity)));
         Assert.Equal(2, executions.ComputedCount("full-1", nameof(FuseTailClassActivity)));
         Assert.Equal(3, executions.ComputedCount("full-1", nameof(FineTuneHeadActivity)));
 
-        var champion = await new ModelRegistry(store).GetChampionAsync("tiny-model", default);
+        var champion = await new ModelRegistry(Store).GetChampionAsync("tiny-model", default);
         Assert.NotNull(champion);
         Assert.Equal("full-1", champion!.RunId);
         Assert.True(result.Promotion!.Promoted);
@@ -58,12 +43,12 @@ public sealed class PipelineTests : IDisposable
     [Fact]
     public async Task HalfPrecisionMapsAndExtraViewsRunThroughTheWholeWorkflow()
     {
-        var request = TinyDataset.Request("views-1", dataDir);
+        var request = TinyDataset.Request("views-1", DataDir);
         request = request with { Fsa = request.Fsa with { Views = 2, StoreMapsAsHalf = true } };
-        var (instance, _) = await PipelineHarness.RunAsync(options, request);
+        var (instance, _) = await PipelineHarness.RunAsync(Options, request);
 
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
-        var manifest = await store.ReadJsonAsync<FeatureAug.Core.Fsa.FeatureShardManifest>(
+        var manifest = await Store.ReadJsonAsync<FeatureAug.Core.Fsa.FeatureShardManifest>(
             ArtifactPath.Combine(ArtifactPath.RunFeatures("views-1"), FeatureAug.Core.Fsa.FeatureShardManifest.FileName), default);
         Assert.Equal(3, manifest.ViewsPerSample); // the clean view and two augmented ones
         Assert.Equal("float16", manifest.VectorsDType);
@@ -73,12 +58,12 @@ public sealed class PipelineTests : IDisposable
     [Fact]
     public async Task RerunningAFinishedRunIdDoesNoWork()
     {
-        var request = TinyDataset.Request("rerun-1", dataDir);
-        var (first, _) = await PipelineHarness.RunAsync(options, request);
+        var request = TinyDataset.Request("rerun-1", DataDir);
+        var (first, _) = await PipelineHarness.RunAsync(Options, request);
         Assert.True(first.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(first));
 
-        // A new engine (as after a restart) replays the run from the start against the same store.
-        var (second, executions) = await PipelineHarness.RunAsync(options, request);
+        // A new engine (as after a restart) replays the run from the start against the same Store.
+        var (second, executions) = await PipelineHarness.RunAsync(Options, request);
         Assert.True(second.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(second));
         Assert.Equal(0, executions.TotalComputed("rerun-1"));
         Assert.True(executions.ReusedCount("rerun-1", nameof(TrainBackboneActivity)) == 2);
@@ -89,11 +74,11 @@ public sealed class PipelineTests : IDisposable
     public async Task TailClassesAreFusedInParallel()
     {
         // Larger banks so each fusion takes long enough for the overlap to be observable.
-        var request = TinyDataset.Request("fanout-1", dataDir) with
+        var request = TinyDataset.Request("fanout-1", DataDir) with
         {
-            Fsa = TinyDataset.Request("x", dataDir).Fsa with { FineTuneIterations = 4000 },
+            Fsa = TinyDataset.Request("x", DataDir).Fsa with { FineTuneIterations = 4000 },
         };
-        var (instance, executions) = await PipelineHarness.RunAsync(options, request, concurrency: 2);
+        var (instance, executions) = await PipelineHarness.RunAsync(Options, request, concurrency: 2);
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
         var intervals = executions.Intervals("fanout-1", nameof(FuseTailClassActivity));
         Assert.Equal(2, intervals.Count);
@@ -106,11 +91,11 @@ public sealed class PipelineTests : IDisposable
     {
         // A directory where the plan document must go makes the write fail, as a storage hiccup would;
         // it disappears a second later, before the first retry (2 s backoff).
-        string blocker = store.GetFilePath(PlanAugmentationActivity.PlanPath("transient-1"));
+        string blocker = Store.GetFilePath(PlanAugmentationActivity.PlanPath("transient-1"));
         Directory.CreateDirectory(blocker);
-        var request = TinyDataset.Request("transient-1", dataDir);
-        var run = PipelineHarness.RunAsync(options, request);
-        await WaitUntilAsync(() => store.ExistsAsync(ExtractFeaturesActivity.PartPath("transient-1", 1), default));
+        var request = TinyDataset.Request("transient-1", DataDir);
+        var run = PipelineHarness.RunAsync(Options, request);
+        await WaitUntilAsync(() => Store.ExistsAsync(ExtractFeaturesActivity.PartPath("transient-1", 1), default));
         await Task.Delay(TimeSpan.FromSeconds(1));
         Directory.Delete(blocker);
         var (instance, executions) = await run;
@@ -123,8 +108,8 @@ public sealed class PipelineTests : IDisposable
     [Fact]
     public async Task AFaultThatPersistsFailsTheRunWithItsReason()
     {
-        Directory.CreateDirectory(store.GetFilePath(PlanAugmentationActivity.PlanPath("stuck-1")));
-        var (instance, executions) = await PipelineHarness.RunAsync(options, TinyDataset.Request("stuck-1", dataDir));
+        Directory.CreateDirectory(Store.GetFilePath(PlanAugmentationActivity.PlanPath("stuck-1")));
+        var (instance, executions) = await PipelineHarness.RunAsync(Options, TinyDataset.Request("stuck-1", DataDir));
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, instance.RuntimeStatus);
         Assert.Contains("plan.json", PipelineHarness.Failure(instance));
@@ -134,12 +119,12 @@ public sealed class PipelineTests : IDisposable
     [Fact]
     public async Task BadDataFailsAtValidationWithoutRetries()
     {
-        string bad = Path.Combine(root, "bad");
+        string bad = Path.Combine(Root, "bad");
         TinyDataset.Write(bad);
         string labels = Path.Combine(bad, "train-labels-idx1-ubyte");
         File.WriteAllBytes(labels, File.ReadAllBytes(labels)[..^5]); // truncated label file
 
-        var (instance, executions) = await PipelineHarness.RunAsync(options, TinyDataset.Request("bad-1", bad));
+        var (instance, executions) = await PipelineHarness.RunAsync(Options, TinyDataset.Request("bad-1", bad));
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, instance.RuntimeStatus);
         string failure = PipelineHarness.Failure(instance);
@@ -152,15 +137,15 @@ public sealed class PipelineTests : IDisposable
     [Fact]
     public async Task ARebalanceRunThatDoesNotBeatTheChampionLeavesItInPlace()
     {
-        var (full, _) = await PipelineHarness.RunAsync(options, TinyDataset.Request("champ-1", dataDir, modelName: "guarded"));
+        var (full, _) = await PipelineHarness.RunAsync(Options, TinyDataset.Request("champ-1", DataDir, modelName: "guarded"));
         Assert.True(full.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(full));
-        var registry = new ModelRegistry(store);
+        var registry = new ModelRegistry(Store);
         var before = await registry.GetChampionAsync("guarded", default);
 
         // No head can beat the champion by 99 points: the challenger must lose.
-        var rebalance = TinyDataset.Request("rebal-1", dataDir, RunMode.Rebalance, "guarded");
+        var rebalance = TinyDataset.Request("rebal-1", DataDir, RunMode.Rebalance, "guarded");
         rebalance = rebalance with { Execution = rebalance.Execution with { PromotionMargin = 0.99 } };
-        var (instance, executions) = await PipelineHarness.RunAsync(options, rebalance);
+        var (instance, executions) = await PipelineHarness.RunAsync(Options, rebalance);
 
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
         Assert.Equal(0, executions.ComputedCount("rebal-1", nameof(TrainBackboneActivity)));
@@ -173,7 +158,7 @@ public sealed class PipelineTests : IDisposable
 
     private async Task<string> ReadTextAsync(string path)
     {
-        await using var stream = await store.OpenReadAsync(path, default);
+        await using var stream = await Store.OpenReadAsync(path, default);
         using var reader = new StreamReader(stream);
         return await reader.ReadToEndAsync();
     }
