@@ -31,10 +31,6 @@ public sealed class RunProgressHub(IArtifactStore store)
     }
 
     public static string ProgressPath(string runId) => ArtifactPath.Combine(ArtifactPath.Run(runId), "progress.json");
-
-    public Task<ActivityProgress?> ReadAsync(string runId, CancellationToken cancellationToken) =>
-        store.TryReadJsonAsync<ActivityProgress>(ProgressPath(runId), cancellationToken)
-            .ContinueWith(t => t.Result?.Value, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
 }
 
 /// <summary>

@@ -49,6 +49,19 @@ public sealed class RunWorkspace(IArtifactStore store, WorkflowServiceOptions op
         return directory;
     }
 
+    /// <summary>
+    /// A local directory holding the named artifacts under <paramref name="prefix"/>: the store's own directory
+    /// for a local store (no copy), else a download of just those files into a directory mirroring it.
+    /// </summary>
+    public async Task<string> GetLocalFilesAsync(string prefix, IEnumerable<string> fileNames, CancellationToken cancellationToken)
+    {
+        if (store is LocalArtifactStore local) return local.GetFilePath(prefix);
+        string? directory = null;
+        foreach (string name in fileNames)
+            directory = Path.GetDirectoryName(await GetLocalCopyAsync(ArtifactPath.Combine(prefix, name), cancellationToken));
+        return directory ?? throw new ArgumentException("No file names given.", nameof(fileNames));
+    }
+
     /// <summary>Uploads every file of a local directory under <paramref name="prefix"/> (flat), returning the artifact paths.</summary>
     public async Task<IReadOnlyList<string>> PublishDirectoryAsync(string localDirectory, string prefix, CancellationToken cancellationToken)
     {

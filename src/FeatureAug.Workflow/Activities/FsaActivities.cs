@@ -150,11 +150,8 @@ public sealed class FuseTailClassActivity(RunWorkspace workspace, ActivityExecut
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.PlanInputsPath, cancellationToken);
         var plan = FsaPlan.Create(inputs.ClassCounts, inputs.MeanScores, input.Request.Fsa);
         // Only this class, its confusing classes and the manifest are brought local.
-        foreach (int c in input.ConfusingClasses.Prepend(input.TailClass))
-            await workspace.GetLocalCopyAsync(ArtifactPath.Combine(prefix, FeatureShardWriter.ShardName(c)), cancellationToken);
-        string directory = Path.GetDirectoryName(await workspace.GetLocalCopyAsync(ArtifactPath.Combine(prefix, FeatureShardManifest.FileName), cancellationToken))!;
-        if (workspace.Store is LocalArtifactStore) directory = await workspace.GetLocalDirectoryAsync(prefix, cancellationToken);
-        var reader = FeatureShardReader.Open(directory);
+        var files = input.ConfusingClasses.Prepend(input.TailClass).Select(FeatureShardWriter.ShardName).Append(FeatureShardManifest.FileName);
+        var reader = FeatureShardReader.Open(await workspace.GetLocalFilesAsync(prefix, files, cancellationToken));
         using var tail = reader.ReadClass(input.TailClass);
         var confusing = input.ConfusingClasses.Select(reader.ReadClass).ToList();
         try
