@@ -155,9 +155,9 @@ public sealed class RunsApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Terminate_StopsAnUnfinishedRun_ThenConflicts_AndUnknownIs404()
+    public async Task Terminate_StopsARunningRun_ThenConflicts_AndUnknownIs404()
     {
-        string id = await _engine.StartSuspendedRunAsync(Request("to-stop", "m"));
+        string id = await _engine.StartTrainingRunAsync("to-stop");
 
         var stopped = await Api().TerminateAsync(id, Body("""{ "reason": "wrong data" }"""), CancellationToken.None);
         var ended = await _engine.WaitForEndAsync(id);

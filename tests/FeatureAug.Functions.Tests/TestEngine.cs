@@ -2,6 +2,7 @@ using FeatureAug.Workflow;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
 using FeatureAug.Workflow.Tests.Azurite;
+using FeatureAug.Workflow.Tests.Pipeline;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -86,6 +87,28 @@ public sealed class TestEngine : IAsyncDisposable
             }
         }
         throw new InvalidOperationException($"Could not hold a run of '{request.RunId}' suspended in 5 attempts.");
+    }
+
+    /// <summary>
+    /// Starts a run on the tiny data set with far more epochs than a test lasts and returns once it is training:
+    /// a run that is really going (a Phase-I epoch chunk in flight), as users terminate them.
+    /// </summary>
+    public async Task<string> StartTrainingRunAsync(string runId)
+    {
+        string data = TinyDataset.Write(Path.Combine(_root, "data-" + runId));
+        var request = TinyDataset.Request(runId, data);
+        request = request with { Training = request.Training with { Epochs = 10_000, EpochsPerActivity = 1 } };
+        await Client.ScheduleNewOrchestrationInstanceAsync(FeatureAugOrchestrator.Name, request, new StartOrchestrationOptions(runId));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var instance = await Client.GetInstanceAsync(runId, getInputsAndOutputs: true, timeout.Token);
+            if (instance!.IsCompleted)
+                throw new InvalidOperationException($"Run '{runId}' ended ({instance.RuntimeStatus}) before it started training: {instance.SerializedOutput}");
+            if (instance.ReadCustomStatusAs<RunStatus>()?.Stage == "TrainBackbone")
+                return runId;
+            await Task.Delay(20, timeout.Token);
+        }
     }
 
     /// <summary>Waits until the run has finished (bounded, so a hung run fails the test instead of the suite).</summary>
