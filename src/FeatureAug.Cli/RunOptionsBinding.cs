@@ -61,6 +61,11 @@ internal sealed class RunOptionsBinding
     public Option<string> Mode { get; } = new("--mode") { Description = "full | rebalance", DefaultValueFactory = _ => "full" };
     public Option<string?> ModelName { get; } = new("--model-name") { Description = "Registered model to create or rebalance" };
     public Option<int> ExtractShards { get; } = new("--extract-shards") { Description = "Feature-extraction activities (fan-out)", DefaultValueFactory = _ => ExecutionDefaults.ExtractShards };
+    public Option<int> FuseActivities { get; } = new("--fuse-activities")
+    {
+        Description = "Most fusion activities in the fan-out; the tail classes are dealt round-robin over them",
+        DefaultValueFactory = _ => ExecutionDefaults.FuseActivities,
+    };
     public Option<string> Engine { get; } = new("--engine")
     {
         Description = "memory (embedded, in-process state) | azure-storage (orchestration state in Azure Storage: survives a crash of this process)",
@@ -85,7 +90,7 @@ internal sealed class RunOptionsBinding
         WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
         FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, HeadSampling, TailSampling, MatchFusedNorm,
         Store, Connection, AccountUrl, RunId, Mode,
-        ModelName, ExtractShards, Engine, EngineConnection, TaskHub, EngineLockSeconds, Concurrency, PromotionMargin,
+        ModelName, ExtractShards, FuseActivities, Engine, EngineConnection, TaskHub, EngineLockSeconds, Concurrency, PromotionMargin,
     };
 
     /// <summary>Builds the orchestration input; throws <see cref="ArgumentException"/> naming a bad option.</summary>
@@ -140,6 +145,7 @@ internal sealed class RunOptionsBinding
             Threads = parse.GetValue(Threads),
             Seed = parse.GetValue(Seed),
             ExtractShards = parse.GetValue(ExtractShards),
+            FuseActivities = parse.GetValue(FuseActivities),
             PromotionMargin = parse.GetValue(PromotionMargin),
         };
         var data = new DatasetReference(

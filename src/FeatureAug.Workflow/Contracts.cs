@@ -39,7 +39,8 @@ public sealed record ExecutionSettings(
     int Threads = 0,
     int Seed = 0,
     int ExtractShards = 2,
-    double PromotionMargin = 0.0);
+    double PromotionMargin = 0.0,
+    int FuseActivities = 64);
 
 /// <summary>The orchestration's input: everything needed to run or resume one run.</summary>
 public sealed record RunRequest(
@@ -85,12 +86,19 @@ public sealed record AugmentationPlan(
     string PlanInputsPath,
     double Seconds);
 
-/// <summary>What rebuilds the exact <c>FsaPlan</c> in any activity: class counts and mean softmax scores.</summary>
-public sealed record PlanInputs(int[] ClassCounts, double[][] MeanScores);
+/// <summary>
+/// What rebuilds the exact <c>FsaPlan</c> in any activity: the class counts and the confusing classes ranked by
+/// PlanAugmentation (T x N_f numbers; the C x C mean scores they were ranked from stay in that one activity).
+/// </summary>
+public sealed record PlanInputs(int[] ClassCounts, IReadOnlyDictionary<int, int[]> ConfusingClasses);
 
-public sealed record FuseInput(RunRequest Request, DatasetSummary Dataset, int TailClass, int[] ConfusingClasses, int BankSize, string PlanInputsPath);
+/// <summary>One fusion activity's share of the tail classes (with each one's confusing classes, same order).</summary>
+public sealed record FuseInput(RunRequest Request, DatasetSummary Dataset, int Batch, int[] TailClasses, int[][] ConfusingClasses, string PlanInputsPath);
 
 public sealed record FuseResult(int TailClass, int Fused, int Fallbacks, double Seconds, string Path);
+
+/// <summary>The banks of one fusion activity's tail classes; Seconds is the activity's own wall time.</summary>
+public sealed record FuseBatchResult(int Batch, IReadOnlyList<FuseResult> Classes, double Seconds);
 
 /// <summary>Classes one extraction activity covered and what it wrote.</summary>
 public sealed record ExtractPart(int ShardIndex, int[] Classes, int[] ClassCounts, int FeatureChannels, int MapHeight, int MapWidth, int ViewsPerSample, string VectorsDType);

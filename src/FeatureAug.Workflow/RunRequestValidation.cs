@@ -56,6 +56,7 @@ public static class RunRequestValidation
         Check(Devices.Contains(execution.Device), $"execution.device must be auto, cpu or cuda, got '{execution.Device}'.");
         Check(execution.Threads >= 0, $"execution.threads must be >= 0, got {execution.Threads}.");
         Check(execution.ExtractShards is >= 1 and <= 256, $"execution.extractShards must lie in 1..256, got {execution.ExtractShards}.");
+        Check(execution.FuseActivities is >= 1 and <= 4096, $"execution.fuseActivities must lie in 1..4096, got {execution.FuseActivities}.");
         Check(execution.PromotionMargin >= 0 && execution.PromotionMargin < 1,
             Invariant($"execution.promotionMargin must lie in [0, 1), got {execution.PromotionMargin}."));
 

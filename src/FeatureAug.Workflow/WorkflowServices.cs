@@ -30,7 +30,7 @@ public static class WorkflowRegistration
         registry.AddActivity<ResolveChampionBackboneActivity>();
         registry.AddActivity<ExtractFeaturesActivity>();
         registry.AddActivity<PlanAugmentationActivity>();
-        registry.AddActivity<FuseTailClassActivity>();
+        registry.AddActivity<FuseTailClassesActivity>();
         registry.AddActivity<FineTuneHeadActivity>();
         registry.AddActivity<EvaluateActivity>();
         registry.AddActivity<PromoteActivity>();

@@ -111,7 +111,7 @@ public sealed class FunctionsMetadataTests
         expected.AddRange(new[]
         {
             nameof(ValidateDatasetActivity), nameof(TrainBackboneActivity), nameof(ResolveChampionBackboneActivity),
-            nameof(ExtractFeaturesActivity), nameof(PlanAugmentationActivity), nameof(FuseTailClassActivity),
+            nameof(ExtractFeaturesActivity), nameof(PlanAugmentationActivity), nameof(FuseTailClassesActivity),
             nameof(FineTuneHeadActivity), nameof(EvaluateActivity), nameof(PromoteActivity),
         }.Select(name => (name, "activityTrigger")));
         var actual = added.Select(f => (f.Name!, JsonDocument.Parse(f.RawBindings!.Single()).RootElement.GetProperty("type").GetString()!)).ToList();

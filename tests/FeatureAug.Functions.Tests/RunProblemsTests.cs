@@ -17,7 +17,7 @@ public sealed class RunProblemsTests
             new TrainingSettings(Epochs: 0, BatchSize: 0, LearningRate: -1, Momentum: 1, WeightDecay: -1, WarmupEpochs: -1,
                 Schedule: "linear", Loss: "mse", CropPadding: -1, EpochsPerActivity: 0),
             new FsaOptions { TauS = 0.1, TauG = 0.5, Na = 0 },
-            new ExecutionSettings(Device: "tpu", Threads: -1, ExtractShards: 0, PromotionMargin: 2));
+            new ExecutionSettings(Device: "tpu", Threads: -1, ExtractShards: 0, PromotionMargin: 2, FuseActivities: 0));
         var errors = new FieldErrors();
 
         RunProblems.AddTo(errors, RunRequestValidation.Problems(request), RunsApi.BodyFieldOf);
@@ -30,7 +30,8 @@ public sealed class RunProblemsTests
             "options.training.epochs", "options.training.batchSize", "options.training.learningRate", "options.training.momentum",
             "options.training.weightDecay", "options.training.warmupEpochs", "options.training.schedule", "options.training.loss",
             "options.training.cropPadding", "options.training.epochsPerActivity",
-            "options.execution.device", "options.execution.threads", "options.execution.extractShards", "options.execution.promotionMargin",
+            "options.execution.device", "options.execution.threads", "options.execution.extractShards", "options.execution.fuseActivities",
+            "options.execution.promotionMargin",
             "options.fsa.tauG", "options.fsa.na",
         ];
         Assert.Equal(expected.Order(StringComparer.Ordinal), fields.Keys.Order(StringComparer.Ordinal));

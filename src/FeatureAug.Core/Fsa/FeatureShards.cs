@@ -210,12 +210,18 @@ public sealed class FeatureShardReader
         return new PooledFeatureTable(torch.cat(parts, 0).MoveToOuterDisposeScope(), Manifest.ClassCounts.ToArray());
     }
 
-    /// <summary>Row c: mean softmax over class c's samples (reads only the scores), for planning.</summary>
-    public double[][] ReadMeanScores()
+    /// <summary>
+    /// Row c: mean softmax over class c's samples (reads only the scores), for planning. With
+    /// <paramref name="classes"/> only those rows are read and the others stay null: ranking confusing classes
+    /// reads the tail rows alone, and at 10,000 classes the full C x C matrix is 800 MB.
+    /// </summary>
+    public double[][] ReadMeanScores(IEnumerable<int>? classes = null)
     {
         var rows = new double[Manifest.NumClasses][];
-        for (int c = 0; c < Manifest.NumClasses; c++)
+        foreach (int c in classes ?? Enumerable.Range(0, Manifest.NumClasses))
         {
+            if (c < 0 || c >= Manifest.NumClasses)
+                throw new ArgumentOutOfRangeException(nameof(classes), c, $"Class outside 0..{Manifest.NumClasses - 1}.");
             var (path, tensors) = Load(c, [ShardKeys.Scores]);
             using var scores = Expect(tensors, path, ShardKeys.Scores, ScalarType.Float32, Manifest.ClassCounts[c], Manifest.NumClasses);
             using var mean = scores.to_type(ScalarType.Float64).mean(new long[] { 0 });

@@ -54,7 +54,39 @@ public sealed class FsaPlan
             throw new ArgumentException($"Mean scores have {meanScores.Length} rows for {classCounts.Length} classes.", nameof(meanScores));
         var split = ClassSplit.FromCounts(classCounts, options.HeadRatio);
         var confusing = Fsa.ConfusingClasses.Rank(meanScores, split.TailClasses, options.Nf, options.ConfusingHeadOnly, split.HeadClasses);
+        return Build(classCounts, split, confusing, options);
+    }
 
+    /// <summary>
+    /// Rebuilds the plan whose confusing classes were ranked before (<see cref="ConfusingClasses"/> of a plan made
+    /// by the other overload with the same counts and options): the same split and draws, without the C x C mean
+    /// scores, which at tens of thousands of classes are far too large to hand to every later step.
+    /// </summary>
+    public static FsaPlan Create(int[] classCounts, IReadOnlyDictionary<int, int[]> confusingClasses, FsaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(classCounts);
+        ArgumentNullException.ThrowIfNull(confusingClasses);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(classCounts.Length);
+        var split = ClassSplit.FromCounts(classCounts, options.HeadRatio);
+        var tail = split.TailClasses.ToHashSet();
+        if (!tail.SetEquals(confusingClasses.Keys))
+            throw new ArgumentException(
+                $"Confusing classes are given for classes [{string.Join(", ", confusingClasses.Keys.Order())}], but the tail under head ratio "
+                + $"{options.HeadRatio} is [{string.Join(", ", split.TailClasses)}]: they were ranked for other counts or options.", nameof(confusingClasses));
+        foreach (var (tailClass, ranked) in confusingClasses)
+        {
+            if (ranked is null || ranked.Length > options.Nf
+                || ranked.Any(c => c < 0 || c >= classCounts.Length || c == tailClass) || ranked.Distinct().Count() != ranked.Length)
+                throw new ArgumentException(
+                    $"Confusing classes of tail class {tailClass} must be at most {options.Nf} distinct other classes in 0..{classCounts.Length - 1}, "
+                    + $"got [{string.Join(", ", ranked ?? [])}].", nameof(confusingClasses));
+        }
+        return Build(classCounts, split, confusingClasses, options);
+    }
+
+    private static FsaPlan Build(int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing, FsaOptions options)
+    {
         var offsets = new int[classCounts.Length];
         for (int c = 1; c < classCounts.Length; c++) offsets[c] = offsets[c - 1] + classCounts[c - 1];
         var tailPositions = split.TailClasses.SelectMany(c => Enumerable.Range(offsets[c], classCounts[c])).ToArray();

@@ -118,21 +118,26 @@ public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExe
         await workspace.Store.WriteJsonAsync(ArtifactPath.Combine(prefix, FeatureShardManifest.FileName), manifest, cancellationToken);
 
         var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(prefix, cancellationToken));
-        var inputs = new PlanInputs(counts, reader.ReadMeanScores());
-        await workspace.Store.WriteJsonAsync(PlanInputsPath(runId), inputs, cancellationToken);
-        var plan = FsaPlan.Create(inputs.ClassCounts, inputs.MeanScores, input.Request.Fsa);
+        // Confusing classes are ranked on the tail classes' rows of mean scores only (T x C, not C x C).
+        var tailClasses = ClassSplit.FromCounts(counts, input.Request.Fsa.HeadRatio).TailClasses;
+        var plan = FsaPlan.Create(counts, reader.ReadMeanScores(tailClasses), input.Request.Fsa);
+        var confusing = plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value);
+        await workspace.Store.WriteJsonAsync(PlanInputsPath(runId), new PlanInputs(counts, confusing), cancellationToken);
         var sizes = BankSizing.PlannedSizes(plan);
-        var result = new AugmentationPlan(plan.Split.HeadClasses, plan.FusedClasses.ToArray(),
-            plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value),
+        var result = new AugmentationPlan(plan.Split.HeadClasses, plan.FusedClasses.ToArray(), confusing,
             sizes.ToDictionary(kv => kv.Key, kv => kv.Value), PlanInputsPath(runId), stopwatch.Elapsed.TotalSeconds);
         await workspace.Store.WriteJsonAsync(PlanPath(runId), result, cancellationToken);
         return result;
     }
 }
 
-/// <summary>Step 5: the fusion bank of one tail class (fanned out over tail classes).</summary>
-public sealed class FuseTailClassActivity(RunWorkspace workspace, ActivityExecutionLog executions)
-    : FeatureAugActivity<FuseInput, FuseResult>(executions)
+/// <summary>
+/// Step 5: the fusion banks of a share of the tail classes (the fan-out; see <see cref="FusionBatches"/>). Each
+/// class's bank and result are stored as soon as it is fused, so an activity that is retried or resumed after a
+/// crash fuses only the classes it had not finished.
+/// </summary>
+public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressHub progress, ActivityExecutionLog executions)
+    : FeatureAugActivity<FuseInput, FuseBatchResult>(executions)
 {
     public static string BankPath(string runId, int tailClass) => ArtifactPath.Combine(ArtifactPath.RunFused(runId), $"class-{tailClass:D4}.safetensors");
 
@@ -140,38 +145,65 @@ public sealed class FuseTailClassActivity(RunWorkspace workspace, ActivityExecut
 
     protected override string RunIdOf(FuseInput input) => input.Request.RunId;
 
-    protected override async Task<FuseResult?> TryReuseAsync(FuseInput input, CancellationToken cancellationToken) =>
-        (await workspace.Store.TryReadJsonAsync<FuseResult>(ResultPath(input.Request.RunId, input.TailClass), cancellationToken))?.Value;
-
-    protected override async Task<FuseResult> ComputeAsync(FuseInput input, CancellationToken cancellationToken)
+    protected override async Task<FuseBatchResult?> TryReuseAsync(FuseInput input, CancellationToken cancellationToken)
     {
+        var results = new List<FuseResult>();
+        foreach (int tailClass in input.TailClasses)
+        {
+            var stored = await workspace.Store.TryReadJsonAsync<FuseResult>(ResultPath(input.Request.RunId, tailClass), cancellationToken);
+            if (stored is null) return null;
+            results.Add(stored.Value);
+        }
+        return new FuseBatchResult(input.Batch, results, 0);
+    }
+
+    protected override async Task<FuseBatchResult> ComputeAsync(FuseInput input, CancellationToken cancellationToken)
+    {
+        if (input.ConfusingClasses.Length != input.TailClasses.Length)
+            throw new ArgumentException($"fusion batch {input.Batch}: {input.TailClasses.Length} tail classes but {input.ConfusingClasses.Length} confusing-class lists.");
         var stopwatch = Stopwatch.StartNew();
         string runId = input.Request.RunId, prefix = ArtifactPath.RunFeatures(runId);
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.PlanInputsPath, cancellationToken);
-        var plan = FsaPlan.Create(inputs.ClassCounts, inputs.MeanScores, input.Request.Fsa);
+        var plan = FsaPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa);
+        var results = new List<FuseResult>();
+        for (int i = 0; i < input.TailClasses.Length; i++)
+        {
+            int tailClass = input.TailClasses[i];
+            var stored = await workspace.Store.TryReadJsonAsync<FuseResult>(ResultPath(runId, tailClass), cancellationToken);
+            results.Add(stored?.Value ?? await FuseAsync(input.Request, prefix, tailClass, input.ConfusingClasses[i], plan, cancellationToken));
+            progress.Report(new ActivityProgress(runId, "FuseTailClasses", $"batch {input.Batch + 1}: class {tailClass} fused",
+                i + 1, input.TailClasses.Length, null, null, DateTimeOffset.UtcNow));
+        }
+        return new FuseBatchResult(input.Batch, results, stopwatch.Elapsed.TotalSeconds);
+    }
+
+    private async Task<FuseResult> FuseAsync(RunRequest request, string prefix, int tailClass, int[] confusingClasses,
+        FsaPlan plan, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        int[] draws = plan.TailDrawsOfClass(tailClass);
         // Only this class, its confusing classes and the manifest are brought local.
-        var files = input.ConfusingClasses.Prepend(input.TailClass).Select(FeatureShardWriter.ShardName).Append(FeatureShardManifest.FileName);
+        var files = confusingClasses.Prepend(tailClass).Select(FeatureShardWriter.ShardName).Append(FeatureShardManifest.FileName);
         var reader = FeatureShardReader.Open(await workspace.GetLocalFilesAsync(prefix, files, cancellationToken));
-        using var tail = reader.ReadClass(input.TailClass);
-        var confusing = input.ConfusingClasses.Select(reader.ReadClass).ToList();
+        using var tail = reader.ReadClass(tailClass);
+        var confusing = confusingClasses.Select(reader.ReadClass).ToList();
         try
         {
-            var fsa = input.Request.Fsa;
-            using var bank = FeatureFusion.FuseTailClass(tail, confusing, plan.TailDrawsOfClass(input.TailClass), fsa.Na, fsa.TauS, fsa.TauG,
-                plan.FusionSeed(input.TailClass), fsa.MatchFusedNorm);
-            string scratch = workspace.NewScratchDirectory(runId, "fuse");
+            var fsa = request.Fsa;
+            using var bank = FeatureFusion.FuseTailClass(tail, confusing, draws, fsa.Na, fsa.TauS, fsa.TauG, plan.FusionSeed(tailClass), fsa.MatchFusedNorm);
+            string scratch = workspace.NewScratchDirectory(request.RunId, "fuse");
             try
             {
                 string file = Path.Combine(scratch, "bank.safetensors");
                 await FeatureShardWriter.WriteBankAsync(bank, file, cancellationToken);
-                await workspace.Store.UploadFromFileAsync(BankPath(runId, input.TailClass), file, cancellationToken);
+                await workspace.Store.UploadFromFileAsync(BankPath(request.RunId, tailClass), file, cancellationToken);
             }
             finally
             {
                 Directory.Delete(scratch, recursive: true);
             }
-            var result = new FuseResult(input.TailClass, bank.Count, bank.Statistics.Fallbacks, stopwatch.Elapsed.TotalSeconds, BankPath(runId, input.TailClass));
-            await workspace.Store.WriteJsonAsync(ResultPath(runId, input.TailClass), result, cancellationToken);
+            var result = new FuseResult(tailClass, bank.Count, bank.Statistics.Fallbacks, stopwatch.Elapsed.TotalSeconds, BankPath(request.RunId, tailClass));
+            await workspace.Store.WriteJsonAsync(ResultPath(request.RunId, tailClass), result, cancellationToken);
             return result;
         }
         finally

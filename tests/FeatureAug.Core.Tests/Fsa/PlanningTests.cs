@@ -117,6 +117,42 @@ public class PlanningTests
     }
 
     [Fact]
+    public void APlanRebuiltFromItsConfusingClassesEqualsTheRankedOne_WithoutTheMeanScores()
+    {
+        int[] counts = { 400, 200, 60, 30, 10 };
+        var meanScores = Enumerable.Range(0, 5).Select(c => Enumerable.Range(0, 5).Select(k => (k * 7 + c * 3) % 5 * 0.1).ToArray()).ToArray();
+        var options = new FsaOptions { HeadRatio = 0.85, Nf = 2, Na = 3, Nt = 8, FineTuneIterations = 500, Views = 1, Seed = 5 };
+        var ranked = FsaPlan.Create(counts, meanScores, options);
+        // Only the tail rows are read when ranking: the others may be absent.
+        var tailRowsOnly = meanScores.Select((row, c) => ranked.Split.TailClasses.Contains(c) ? row : null!).ToArray();
+
+        var rebuilt = FsaPlan.Create(counts, ranked.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value), options);
+
+        Assert.Equal(ranked.ConfusingClasses, FsaPlan.Create(counts, tailRowsOnly, options).ConfusingClasses);
+        Assert.Equal(ranked.Split.HeadClasses, rebuilt.Split.HeadClasses);
+        Assert.Equal(ranked.Split.TailClasses, rebuilt.Split.TailClasses);
+        Assert.Equal(ranked.ConfusingClasses, rebuilt.ConfusingClasses);
+        Assert.Equal(ranked.TailDrawSamples, rebuilt.TailDrawSamples);
+        Assert.Equal(ranked.TailDrawViews, rebuilt.TailDrawViews);
+        Assert.All(ranked.FusedClasses, c => Assert.Equal(ranked.TailDrawsOfClass(c), rebuilt.TailDrawsOfClass(c)));
+    }
+
+    [Fact]
+    public void ConfusingClassesThatDoNotFitTheCountsAndOptionsAreRefusedByName()
+    {
+        int[] counts = { 400, 200, 60, 30, 10 };
+        var options = new FsaOptions { HeadRatio = 0.85, Nf = 2 };
+
+        var otherTail = Assert.Throws<ArgumentException>(() => FsaPlan.Create(counts, new Dictionary<int, int[]> { [3] = [0], [4] = [0] }, options));
+        var itself = Assert.Throws<ArgumentException>(() => FsaPlan.Create(counts, new Dictionary<int, int[]> { [2] = [2], [3] = [0], [4] = [0] }, options));
+        var tooMany = Assert.Throws<ArgumentException>(() => FsaPlan.Create(counts, new Dictionary<int, int[]> { [2] = [0, 1, 3], [3] = [0], [4] = [0] }, options));
+
+        Assert.Contains("given for classes [3, 4], but the tail under head ratio 0.85 is [2, 3, 4]", otherTail.Message);
+        Assert.Contains("tail class 2 must be at most 2 distinct other classes in 0..4, got [2]", itself.Message);
+        Assert.Contains("tail class 2 must be at most 2 distinct other classes in 0..4, got [0, 1, 3]", tooMany.Message);
+    }
+
+    [Fact]
     public void ReuseFactorIsTheWorstRatioOfDrawsToBankSize()
     {
         var sizes = new Dictionary<int, int> { [3] = 30, [4] = 12 };

@@ -49,6 +49,10 @@ public sealed class ShardTests : IDisposable
         using var expectedPooled = features.Pooled();
         Assert.True(FsaTestData.Same(expectedPooled.Features, pooled.Features));
         Assert.Equal(features.MeanScores(), reader.ReadMeanScores());
+        var some = reader.ReadMeanScores([1, 3]);
+        Assert.Equal([features.MeanScores()[1], features.MeanScores()[3]], new[] { some[1], some[3] });
+        Assert.Equal(some.Length - 2, some.Count(row => row is null));
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.ReadMeanScores([some.Length]));
     }
 
     [Fact]

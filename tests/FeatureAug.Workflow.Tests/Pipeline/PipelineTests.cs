@@ -31,7 +31,7 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
 
         // Two epoch chunks, one per activity; each computed exactly once.
         Assert.Equal(2, executions.ComputedCount("full-1", nameof(TrainBackboneActivity)));
-        Assert.Equal(2, executions.ComputedCount("full-1", nameof(FuseTailClassActivity)));
+        Assert.Equal(2, executions.ComputedCount("full-1", nameof(FuseTailClassesActivity)));
         Assert.Equal(3, executions.ComputedCount("full-1", nameof(FineTuneHeadActivity)));
 
         var champion = await new ModelRegistry(Store).GetChampionAsync("tiny-model", default);
@@ -80,10 +80,42 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         };
         var (instance, executions) = await PipelineHarness.RunAsync(Options, request, concurrency: 2);
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
-        var intervals = executions.Intervals("fanout-1", nameof(FuseTailClassActivity));
+        var intervals = executions.Intervals("fanout-1", nameof(FuseTailClassesActivity));
         Assert.Equal(2, intervals.Count);
         Assert.True(intervals[0].Start < intervals[1].End && intervals[1].Start < intervals[0].End,
             $"fusions did not overlap: {intervals[0].Start:O}-{intervals[0].End:O} and {intervals[1].Start:O}-{intervals[1].End:O}");
+    }
+
+    [Fact]
+    public async Task TailClassesBatchedIntoOneActivityGiveTheSameBanks_AndAResumedBatchFusesOnlyWhatIsMissing()
+    {
+        var perClass = TinyDataset.Request("batch-each", DataDir);
+        var batched = TinyDataset.Request("batch-one", DataDir);
+        batched = batched with { Execution = batched.Execution with { FuseActivities = 1 } };
+
+        var (eachRun, eachExecutions) = await PipelineHarness.RunAsync(Options, perClass);
+        var (oneRun, oneExecutions) = await PipelineHarness.RunAsync(Options, batched);
+
+        Assert.True(eachRun.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(eachRun));
+        Assert.True(oneRun.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(oneRun));
+        Assert.Equal(2, eachExecutions.ComputedCount("batch-each", nameof(FuseTailClassesActivity)));
+        Assert.Equal(1, oneExecutions.ComputedCount("batch-one", nameof(FuseTailClassesActivity)));
+        foreach (int tail in new[] { 3, 4 })
+            Assert.Equal(await ReadBytesAsync(FuseTailClassesActivity.BankPath("batch-each", tail)),
+                await ReadBytesAsync(FuseTailClassesActivity.BankPath("batch-one", tail)));
+        Assert.Equal(eachRun.ReadOutputAs<RunResult>()!.Top1, oneRun.ReadOutputAs<RunResult>()!.Top1);
+
+        // As if the batch had been killed after its first class: only class 4's bank is fused again, the same bytes.
+        var class3 = (await Store.GetPropertiesAsync(FuseTailClassesActivity.BankPath("batch-one", 3), default))!.ETag;
+        byte[] class4 = await ReadBytesAsync(FuseTailClassesActivity.BankPath("batch-one", 4));
+        await Store.DeleteAsync(FuseTailClassesActivity.ResultPath("batch-one", 4), default);
+        await Store.DeleteAsync(FuseTailClassesActivity.BankPath("batch-one", 4), default);
+        var (resumed, resumedExecutions) = await PipelineHarness.RunAsync(Options, batched);
+
+        Assert.True(resumed.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(resumed));
+        Assert.Equal(1, resumedExecutions.ComputedCount("batch-one", nameof(FuseTailClassesActivity)));
+        Assert.Equal(class3, (await Store.GetPropertiesAsync(FuseTailClassesActivity.BankPath("batch-one", 3), default))!.ETag);
+        Assert.Equal(class4, await ReadBytesAsync(FuseTailClassesActivity.BankPath("batch-one", 4)));
     }
 
     [Fact]
@@ -162,6 +194,8 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         using var reader = new StreamReader(stream);
         return await reader.ReadToEndAsync();
     }
+
+    private Task<byte[]> ReadBytesAsync(string path) => File.ReadAllBytesAsync(Store.GetFilePath(path));
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
