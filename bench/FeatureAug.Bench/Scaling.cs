@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Workflow;
+using FeatureAug.Workflow.Storage;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,7 +35,9 @@ internal static class Scaling
             rows.Add(row);
         }
         var fanOuts = args.Ints("orchestration-fan-outs", rows.Select(r => (int)r["tailClasses"]).ToArray());
-        var orchestration = args.Flag("skip-orchestration") ? new List<Dictionary<string, object>>() : await Orchestration.MeasureAsync(fanOuts, 2);
+        // One activity per item costs ~250 ms each here: the per-item comparison stops at 1,000 items (~4 minutes).
+        var orchestration = args.Flag("skip-orchestration") ? new List<Dictionary<string, object>>()
+            : await Orchestration.MeasureAsync(fanOuts, args.Int("fuse-activities", new ExecutionSettings().FuseActivities), args.Int("per-item-up-to", 1000));
         Write(rows, orchestration, output, nMax, imbalance, channels, iterations);
         return 0;
     }
@@ -65,7 +69,17 @@ internal static class Scaling
         var clock = Stopwatch.StartNew();
         var plan = FsaPlan.Create(extracted.ClassCounts(), meanScores, options);
         double planSeconds = clock.Elapsed.TotalSeconds;
+        var (oldInputBytes, oldRebuildSeconds) = RebuildFromMeanScores(counts, meanScores, options, measureTime: classes <= 1000);
         meanScores = null;
+        // What every step after planning reads to rebuild the plan now: class counts and ranked confusing classes.
+        byte[] planInputs = JsonSerializer.SerializeToUtf8Bytes(
+            new PlanInputs(counts, plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value)), ArtifactStoreJson.SerializerOptions);
+        clock.Restart();
+        var read = JsonSerializer.Deserialize<PlanInputs>(planInputs, ArtifactStoreJson.SerializerOptions)!;
+        var rebuilt = FsaPlan.Create(read.ClassCounts, read.ConfusingClasses, options);
+        double rebuildSeconds = clock.Elapsed.TotalSeconds;
+        if (!rebuilt.TailDrawSamples.SequenceEqual(plan.TailDrawSamples))
+            throw new InvalidOperationException("The rebuilt plan differs from the ranked one.");
         clock.Restart();
         var banks = plan.FusedClasses.Select(c => FeatureFusion.FuseTailClass(extracted.Classes[c],
             plan.ConfusingClasses[c].Select(k => extracted.Classes[k]).ToList(), plan.TailDrawsOfClass(c),
@@ -83,8 +97,30 @@ internal static class Scaling
             ["planSeconds"] = planSeconds, ["fuseSeconds"] = fuseSeconds, ["fineTuneSeconds"] = fineTuneSeconds,
             ["fuseMillisecondsPerTailClass"] = 1000 * fuseSeconds / Math.Max(1, tail),
             ["planMicrosecondsPerTailClass"] = 1e6 * planSeconds / Math.Max(1, tail),
+            ["planInputsBytes"] = planInputs.Length, ["planRebuildSeconds"] = rebuildSeconds,
+            ["meanScoresPlanInputsBytes"] = oldInputBytes, ["meanScoresPlanRebuildSeconds"] = oldRebuildSeconds,
             ["peakWorkingSetMiB"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
         };
+    }
+
+    /// <summary>
+    /// The plan inputs every step after planning read before: class counts and the C x C mean scores as a JSON
+    /// document. Size (measured exactly below 1,000 classes; above, one row's size times C, the rows being alike) and,
+    /// where it fits in memory comfortably, the time to read it and rank the plan again.
+    /// </summary>
+    private static (long Bytes, double Seconds) RebuildFromMeanScores(int[] counts, double[][] meanScores, FsaOptions options, bool measureTime)
+    {
+        if (!measureTime)
+        {
+            long rowBytes = JsonSerializer.SerializeToUtf8Bytes(meanScores[0], ArtifactStoreJson.SerializerOptions).Length;
+            return (rowBytes * meanScores.Length, double.NaN);
+        }
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new { ClassCounts = counts, MeanScores = meanScores }, ArtifactStoreJson.SerializerOptions);
+        var clock = Stopwatch.StartNew();
+        using var document = JsonDocument.Parse(json);
+        var scores = document.RootElement.GetProperty("meanScores").Deserialize<double[][]>(ArtifactStoreJson.SerializerOptions)!;
+        FsaPlan.Create(counts, scores, options);
+        return (json.Length, clock.Elapsed.TotalSeconds);
     }
 
     private static void Write(List<Dictionary<string, object>> rows, List<Dictionary<string, object>> orchestration, string output, int nMax, double imbalance, int channels, int iterations)
@@ -97,10 +133,20 @@ internal static class Scaling
             md.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {r["classes"]} | {r["tailClasses"]} | {r["trainSamples"]} | {(double)r["planSeconds"]:F3} | {(double)r["planMicrosecondsPerTailClass"]:F1} | {(double)r["fuseSeconds"]:F2} | {(double)r["fuseMillisecondsPerTailClass"]:F2} | {(double)r["fineTuneSeconds"]:F2} | {(double)r["peakWorkingSetMiB"]:F0} |"));
         md.AppendLine();
-        md.AppendLine("| trivial activities fanned out (embedded engine) | wall (s) | per activity (ms) |");
-        md.AppendLine("|---|---|---|");
+        md.AppendLine("| classes | plan inputs, C x C mean scores (MiB) | read + re-rank (s) | plan inputs, ranked confusing classes (KiB) | read + rebuild (ms) |");
+        md.AppendLine("|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            double oldSeconds = (double)r["meanScoresPlanRebuildSeconds"];
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r["classes"]} | {(long)r["meanScoresPlanInputsBytes"] / 1048576.0:F1} | {(double.IsNaN(oldSeconds) ? "not measured" : oldSeconds.ToString("F2", CultureInfo.InvariantCulture))} | {(int)r["planInputsBytes"] / 1024.0:F1} | {1000 * (double)r["planRebuildSeconds"]:F1} |"));
+        }
+        md.AppendLine();
+        md.AppendLine("| work items (tail classes) | activities | wall (s) | per item (ms) | per activity (ms) |");
+        md.AppendLine("|---|---|---|---|---|");
         foreach (var r in orchestration)
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r["activities"]} | {(double)r["seconds"]:F2} | {(double)r["millisecondsPerActivity"]:F2} |"));
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r["items"]} | {r["activities"]} | {(double)r["seconds"]:F2} | {(double)r["millisecondsPerItem"]:F2} | {(double)r["millisecondsPerActivity"]:F1} |"));
         File.WriteAllText(Path.Combine(output, "scaling-table.md"), md.ToString());
         File.WriteAllText(Path.Combine(output, "scaling.json"), JsonSerializer.Serialize(new Dictionary<string, object>
         {
