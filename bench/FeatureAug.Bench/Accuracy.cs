@@ -149,6 +149,10 @@ internal static class Accuracy
         new("fsa+balanced+hr0.7", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, HeadRatio = 0.7 }),
         new("fsa+balanced+matchNorm+hr0.7", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true, HeadRatio = 0.7 }),
         new("fsa+views2+matchNorm+headBalanced", o => o with { Views = 2, MatchFusedNorm = true, HeadSampling = GroupSampling.ClassBalanced }, NeedsViews: true),
+        new("fsa+reject", o => o with { RejectAmbiguousFused = true }),
+        new("fsa+balanced+reject", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, RejectAmbiguousFused = true }),
+        new("fsa+balanced+na1+reject", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, Na = 1, RejectAmbiguousFused = true }),
+        new("fsa+balanced+matchNorm+na1+reject", o => o with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced, MatchFusedNorm = true, Na = 1, RejectAmbiguousFused = true }),
     ];
 
     /// <summary>tau_s x tau_g grid (tau_g &lt;= tau_s) and h_r values, each alone against the paper's other options.</summary>
@@ -169,7 +173,7 @@ internal static class Accuracy
         var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
         var banks = plan.FusedClasses.Select(c => FeatureFusion.FuseTailClass(features.Classes[c],
             plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList(), plan.TailDrawsOfClass(c),
-            options.Na, options.TauS, options.TauG, plan.FusionSeed(c), options.MatchFusedNorm)).ToList();
+            options.Na, options.TauS, options.TauG, plan.FusionSeed(c), options.MatchFusedNorm, options.RejectAmbiguousFused)).ToList();
         try
         {
             using var pooled = features.Pooled();

@@ -98,7 +98,7 @@ internal static class Scaling
             ["fuseMillisecondsPerTailClass"] = 1000 * fuseSeconds / Math.Max(1, tail),
             ["planMicrosecondsPerTailClass"] = 1e6 * planSeconds / Math.Max(1, tail),
             ["planInputsBytes"] = planInputs.Length, ["planRebuildSeconds"] = rebuildSeconds,
-            ["meanScoresPlanInputsBytes"] = oldInputBytes, ["meanScoresPlanRebuildSeconds"] = oldRebuildSeconds,
+            ["meanScoresPlanInputsBytes"] = oldInputBytes, ["meanScoresPlanRebuildSeconds"] = oldRebuildSeconds!,
             ["peakWorkingSetMiB"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
         };
     }
@@ -108,12 +108,12 @@ internal static class Scaling
     /// document. Size (measured exactly below 1,000 classes; above, one row's size times C, the rows being alike) and,
     /// where it fits in memory comfortably, the time to read it and rank the plan again.
     /// </summary>
-    private static (long Bytes, double Seconds) RebuildFromMeanScores(int[] counts, double[][] meanScores, FsaOptions options, bool measureTime)
+    private static (long Bytes, double? Seconds) RebuildFromMeanScores(int[] counts, double[][] meanScores, FsaOptions options, bool measureTime)
     {
         if (!measureTime)
         {
             long rowBytes = JsonSerializer.SerializeToUtf8Bytes(meanScores[0], ArtifactStoreJson.SerializerOptions).Length;
-            return (rowBytes * meanScores.Length, double.NaN);
+            return (rowBytes * meanScores.Length, null);
         }
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(new { ClassCounts = counts, MeanScores = meanScores }, ArtifactStoreJson.SerializerOptions);
         var clock = Stopwatch.StartNew();
@@ -137,9 +137,9 @@ internal static class Scaling
         md.AppendLine("|---|---|---|---|---|");
         foreach (var r in rows)
         {
-            double oldSeconds = (double)r["meanScoresPlanRebuildSeconds"];
+            var oldSeconds = r["meanScoresPlanRebuildSeconds"] as double?;
             md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r["classes"]} | {(long)r["meanScoresPlanInputsBytes"] / 1048576.0:F1} | {(double.IsNaN(oldSeconds) ? "not measured" : oldSeconds.ToString("F2", CultureInfo.InvariantCulture))} | {(int)r["planInputsBytes"] / 1024.0:F1} | {1000 * (double)r["planRebuildSeconds"]:F1} |"));
+                $"| {r["classes"]} | {(long)r["meanScoresPlanInputsBytes"] / 1048576.0:F1} | {(oldSeconds is double seconds ? seconds.ToString("F2", CultureInfo.InvariantCulture) : "not measured")} | {(int)r["planInputsBytes"] / 1024.0:F1} | {1000 * (double)r["planRebuildSeconds"]:F1} |"));
         }
         md.AppendLine();
         md.AppendLine("| work items (tail classes) | activities | wall (s) | per item (ms) | per activity (ms) |");

@@ -53,6 +53,10 @@ internal sealed class RunOptionsBinding
     public Option<string> HeadSampling { get; } = new("--head-sampling") { Description = "FSA head slots: uniform (paper) | class-balanced", DefaultValueFactory = _ => "uniform" };
     public Option<string> TailSampling { get; } = new("--tail-sampling") { Description = "FSA real tail draws: uniform (paper) | class-balanced", DefaultValueFactory = _ => "uniform" };
     public Option<bool> MatchFusedNorm { get; } = new("--match-fused-norm") { Description = "Rescale fused features to the norm of their real tail sample" };
+    public Option<bool> RejectAmbiguousFused { get; } = new("--reject-ambiguous-fused")
+    {
+        Description = "Replace fused features nearer their confusing class's mean than their tail class's by the real tail feature",
+    };
 
     public Option<string> Store { get; } = new("--store") { Description = "local | blob", DefaultValueFactory = _ => "local" };
     public Option<string?> Connection { get; } = new("--connection") { Description = "Blob storage connection string (e.g. Azurite)" };
@@ -88,7 +92,7 @@ internal sealed class RunOptionsBinding
     {
         Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, Model, Epochs, BatchSize, LearningRate,
         WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
-        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, HeadSampling, TailSampling, MatchFusedNorm,
+        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, HeadSampling, TailSampling, MatchFusedNorm, RejectAmbiguousFused,
         Store, Connection, AccountUrl, RunId, Mode,
         ModelName, ExtractShards, FuseActivities, Engine, EngineConnection, TaskHub, EngineLockSeconds, Concurrency, PromotionMargin,
     };
@@ -137,6 +141,7 @@ internal sealed class RunOptionsBinding
             HeadSampling = ParseGroupSampling("--head-sampling", parse.GetValue(HeadSampling)!),
             TailSampling = ParseGroupSampling("--tail-sampling", parse.GetValue(TailSampling)!),
             MatchFusedNorm = parse.GetValue(MatchFusedNorm),
+            RejectAmbiguousFused = parse.GetValue(RejectAmbiguousFused),
             Seed = parse.GetValue(Seed),
         };
         var execution = ExecutionDefaults with

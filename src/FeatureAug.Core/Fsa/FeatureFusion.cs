@@ -12,11 +12,14 @@ namespace FeatureAug.Core.Fsa;
 /// <param name="SamplesWithoutSpecific">Samples of the tail class whose S_t is empty.</param>
 /// <param name="MeanSpecificVectors">Mean |S_t| over the tail class's samples (all views together).</param>
 /// <param name="MeanGenericVectors">Mean |G_u| over the samples of the confusing classes (all views together).</param>
+/// <param name="RejectedAmbiguous">Bank entries that are the real f_t because the fused feature lay nearer its confusing
+/// class's mean than its tail class's (<see cref="FsaOptions.RejectAmbiguousFused"/>; 0 without it).</param>
 public sealed record FusionStatistics(
     int ClassId, int Generated, int FallbackEmptySpecific, int FallbackNoGenericPartner,
-    int SamplesWithoutSpecific, double MeanSpecificVectors, double MeanGenericVectors)
+    int SamplesWithoutSpecific, double MeanSpecificVectors, double MeanGenericVectors, int RejectedAmbiguous = 0)
 {
-    public int Fallbacks => FallbackEmptySpecific + FallbackNoGenericPartner;
+    /// <summary>Bank entries that are a real feature f_t instead of a fused one, for any reason.</summary>
+    public int Fallbacks => FallbackEmptySpecific + FallbackNoGenericPartner + RejectedAmbiguous;
 }
 
 /// <summary>
@@ -65,10 +68,27 @@ public static class FeatureFusion
     /// <param name="tailDraws">Samples of c (indices within the class) in Phase-II draw order.</param>
     /// <param name="na">N_a, fused features per draw.</param>
     /// <param name="matchTailNorm">Rescale each fused feature to the norm of its tail sample's clean f_t (<see cref="FsaOptions.MatchFusedNorm"/>).</param>
+    /// <param name="rejectAmbiguous">Replace a fused feature that lies nearer its confusing class's mean than its tail class's
+    /// by the real clean f_t (<see cref="FsaOptions.RejectAmbiguousFused"/>); decided after norm matching.</param>
     public static FusionBank FuseTailClass(
         ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing, IReadOnlyList<int> tailDraws,
-        int na, double tauS, double tauG, int seed, bool matchTailNorm = false) =>
-        TorchThreads.SingleThreaded(() => Fuse(tail, confusing, tailDraws, na, tauS, tauG, seed, matchTailNorm));
+        int na, double tauS, double tauG, int seed, bool matchTailNorm = false, bool rejectAmbiguous = false) =>
+        TorchThreads.SingleThreaded(() => Fuse(tail, confusing, tailDraws, na, tauS, tauG, seed, matchTailNorm, rejectAmbiguous));
+
+    /// <summary>
+    /// Rows of <paramref name="fused"/> that are really fused (<paramref name="isFused"/>) and lie strictly nearer (squared
+    /// L2) to their partner class's mean (<paramref name="partnerMeans"/>, row-aligned) than to the tail class's mean are
+    /// replaced by the matching row of <paramref name="clean"/>. Returns the features and which rows were replaced.
+    /// </summary>
+    internal static (Tensor Features, Tensor Rejected) RejectAmbiguous(Tensor fused, Tensor clean, Tensor tailMean, Tensor partnerMeans, Tensor isFused)
+    {
+        using var scope = torch.NewDisposeScope();
+        var towardsTail = (fused - tailMean).square().sum(1);
+        var towardsPartner = (fused - partnerMeans).square().sum(1);
+        var rejected = (towardsPartner < towardsTail).logical_and(isFused);
+        var features = torch.where(rejected.unsqueeze(1), clean, fused);
+        return (features.MoveToOuterDisposeScope(), rejected.MoveToOuterDisposeScope());
+    }
 
     /// <summary>
     /// Row r of <paramref name="fused"/> (N x K) scaled to the L2 norm of row r of <paramref name="reference"/>:
@@ -84,7 +104,7 @@ public static class FeatureFusion
 
     private static FusionBank Fuse(
         ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing, IReadOnlyList<int> tailDraws,
-        int na, double tauS, double tauG, int seed, bool matchTailNorm)
+        int na, double tauS, double tauG, int seed, bool matchTailNorm, bool rejectAmbiguous)
     {
         ArgumentNullException.ThrowIfNull(tail);
         ArgumentNullException.ThrowIfNull(confusing);
@@ -112,7 +132,7 @@ public static class FeatureFusion
         using var slotsTensor = torch.tensor(slots);
         int chunk = Math.Max(1, ChunkElements / (tables.Locations * tables.Channels));
         var parts = new List<Tensor>();
-        long emptySpecific = 0, noPartner = 0;
+        long emptySpecific = 0, noPartner = 0, rejectedAmbiguous = 0;
         try
         {
             for (int start = 0; start < rows; start += chunk)
@@ -125,15 +145,22 @@ public static class FeatureFusion
                     gamma.narrow(0, start, count), partner.narrow(0, start, count), uniforms);
                 emptySpecific += fused.EmptySpecific.sum().item<long>();
                 noPartner += fused.NoPartner.sum().item<long>();
-                var chunkFeatures = matchTailNorm
-                    ? MatchNorms(fused.Features, tables.CleanPooled.index_select(0, samplesTensor.narrow(0, start, count)))
-                    : fused.Features;
+                var clean = tables.CleanPooled.index_select(0, samplesTensor.narrow(0, start, count));
+                var chunkFeatures = matchTailNorm ? MatchNorms(fused.Features, clean) : fused.Features;
+                if (rejectAmbiguous)
+                {
+                    var isFused = fused.EmptySpecific.logical_or(fused.NoPartner).logical_not();
+                    var (kept, rejected) = RejectAmbiguous(chunkFeatures, clean, tables.TailMean,
+                        tables.SlotMeans.index_select(0, slotsTensor.narrow(0, start, count)), isFused);
+                    rejectedAmbiguous += rejected.sum().item<long>();
+                    chunkFeatures = kept;
+                }
                 parts.Add(chunkFeatures.DetachFromDisposeScope());
             }
             var features = parts.Count == 0 ? torch.empty(0, tables.Channels) : torch.cat(parts, 0);
             var statistics = new FusionStatistics(
                 tail.ClassId, rows, (int)emptySpecific, (int)noPartner,
-                tables.SamplesWithoutSpecific, tables.MeanSpecificVectors, tables.MeanGenericVectors);
+                tables.SamplesWithoutSpecific, tables.MeanSpecificVectors, tables.MeanGenericVectors, (int)rejectedAmbiguous);
             return new FusionBank(tail.ClassId, features, statistics);
         }
         finally
@@ -217,6 +244,10 @@ public static class FeatureFusion
         public required Tensor SlotQualifyingOffset { get; init; }
         public required Tensor SlotQualifyingSize { get; init; }
         public required Tensor CleanPooled { get; init; }
+        /// <summary>Mean clean pooled feature of the tail class, 1 x K.</summary>
+        public required Tensor TailMean { get; init; }
+        /// <summary>Mean clean pooled feature of each confusing class, slots x K (zeros for an empty class, which no row is fused with).</summary>
+        public required Tensor SlotMeans { get; init; }
         public required int Locations { get; init; }
         public required int Channels { get; init; }
         public required int SamplesWithoutSpecific { get; init; }
@@ -273,6 +304,8 @@ public static class FeatureFusion
                 SlotQualifyingOffset = torch.tensor(slotOffset).MoveToOuterDisposeScope(),
                 SlotQualifyingSize = torch.tensor(slotSize).MoveToOuterDisposeScope(),
                 CleanPooled = tail.Pooled.select(1, 0).contiguous().MoveToOuterDisposeScope(),
+                TailMean = ClassMean(tail, channels).unsqueeze(0).MoveToOuterDisposeScope(),
+                SlotMeans = torch.stack(confusing.Select(c => ClassMean(c, channels)).ToArray()).MoveToOuterDisposeScope(),
                 Locations = locations,
                 Channels = channels,
                 SamplesWithoutSpecific = (int)(specificCount == 0).sum().item<long>(),
@@ -280,6 +313,9 @@ public static class FeatureFusion
                 MeanGenericVectors = genericSamples == 0 ? 0 : (double)genericVectors / genericSamples,
             };
         }
+
+        private static Tensor ClassMean(ClassFeatures features, int channels) =>
+            features.Count == 0 ? torch.zeros(channels) : features.Pooled.select(1, 0).to_type(ScalarType.Float32).mean(new long[] { 0 });
 
         /// <summary>The specific (or generic) vectors of a class as float32 rows grouped by sample, and their count per sample.</summary>
         private static (Tensor Vectors, Tensor CountPerSample) Select(ClassFeatures features, double tau, bool specific)
@@ -304,6 +340,8 @@ public static class FeatureFusion
             SlotQualifyingOffset.Dispose();
             SlotQualifyingSize.Dispose();
             CleanPooled.Dispose();
+            TailMean.Dispose();
+            SlotMeans.Dispose();
         }
     }
 }

@@ -78,6 +78,7 @@ public static class FeatureShardWriter
                 [ShardKeys.BankFeatures] = bank.Features.contiguous(),
                 [ShardKeys.BankCounts] = torch.tensor(new long[] { s.ClassId, s.Generated, s.FallbackEmptySpecific, s.FallbackNoGenericPartner, s.SamplesWithoutSpecific }),
                 [ShardKeys.BankMeans] = torch.tensor(new[] { s.MeanSpecificVectors, s.MeanGenericVectors }),
+                [ShardKeys.BankRejected] = torch.tensor(new long[] { s.RejectedAmbiguous }),
             };
             Safetensors.SaveStateDict(stream, tensors, leaveOpen: true);
         }, cancellationToken);
@@ -240,12 +241,19 @@ public sealed class FeatureShardReader
             using var means = Expect(tensors, path, ShardKeys.BankMeans, ScalarType.Float64, 2);
             var c = counts.data<long>().ToArray();
             var m = means.data<double>().ToArray();
+            // Banks written before rejection existed have no such tensor: nothing was rejected.
+            long rejected = 0;
+            if (tensors.ContainsKey(ShardKeys.BankRejected))
+            {
+                using var rejectedTensor = Expect(tensors, path, ShardKeys.BankRejected, ScalarType.Int64, 1);
+                rejected = rejectedTensor.item<long>();
+            }
             var features = tensors.GetValueOrDefault(ShardKeys.BankFeatures)
                 ?? throw new InvalidDataException($"{path}: tensor '{ShardKeys.BankFeatures}' is missing.");
             if (features.ndim != 2 || features.dtype != ScalarType.Float32 || features.shape[0] != c[1])
                 throw new InvalidDataException($"{path}: '{ShardKeys.BankFeatures}' is {features.dtype} [{string.Join(", ", features.shape)}], expected float32 [{c[1]}, K].");
             tensors.Remove(ShardKeys.BankFeatures);
-            return new FusionBank((int)c[0], features, new FusionStatistics((int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4], m[0], m[1]));
+            return new FusionBank((int)c[0], features, new FusionStatistics((int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4], m[0], m[1], (int)rejected));
         }
         finally
         {
@@ -327,6 +335,7 @@ internal static class ShardKeys
     public const string BankFeatures = "features";
     public const string BankCounts = "statistics_counts";
     public const string BankMeans = "statistics_means";
+    public const string BankRejected = "statistics_rejected_ambiguous";
 }
 
 internal static class ShardJson

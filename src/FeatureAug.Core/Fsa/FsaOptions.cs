@@ -83,6 +83,15 @@ public sealed record FsaOptions
     /// </summary>
     public bool MatchFusedNorm { get; init; }
 
+    /// <summary>
+    /// Replace every fused feature that lies nearer (L2, pooled space) to the mean feature of the confusing class it
+    /// was fused with than to its own tail class's mean by the real clean f_t of its tail sample
+    /// (--reject-ambiguous-fused, beyond the paper; off by default). At Fashion-MNIST-LT IF 100 most fused Shirt
+    /// features land nearer T-shirt, Pullover or Coat (bench/results/fused-features-*.md): trained as Shirt, they act
+    /// as label noise. Rejected entries are counted with the fallbacks.
+    /// </summary>
+    public bool RejectAmbiguousFused { get; init; }
+
     /// <summary>Keep stored feature maps in float16 to halve their memory and shard size.</summary>
     public bool StoreMapsAsHalf { get; init; }
 

@@ -75,7 +75,7 @@ public static class FsaRun
                 cancellationToken.ThrowIfCancellationRequested();
                 var confusing = plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList();
                 banks.Add(FeatureFusion.FuseTailClass(features.Classes[c], confusing, plan.TailDrawsOfClass(c),
-                    options.Na, options.TauS, options.TauG, plan.FusionSeed(c), options.MatchFusedNorm));
+                    options.Na, options.TauS, options.TauG, plan.FusionSeed(c), options.MatchFusedNorm, options.RejectAmbiguousFused));
             }
             var fuseTime = fuseClock.Elapsed;
 

@@ -190,7 +190,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         try
         {
             var fsa = request.Fsa;
-            using var bank = FeatureFusion.FuseTailClass(tail, confusing, draws, fsa.Na, fsa.TauS, fsa.TauG, plan.FusionSeed(tailClass), fsa.MatchFusedNorm);
+            using var bank = FeatureFusion.FuseTailClass(tail, confusing, draws, fsa.Na, fsa.TauS, fsa.TauG, plan.FusionSeed(tailClass), fsa.MatchFusedNorm, fsa.RejectAmbiguousFused);
             string scratch = workspace.NewScratchDirectory(request.RunId, "fuse");
             try
             {

@@ -153,6 +153,55 @@ public class FusionTests
     private static double Norm(float[] row) => Math.Sqrt(row.Sum(v => (double)v * v));
 
     [Fact]
+    public void RejectAmbiguousReplacesFusedRowsNearerTheirPartnersMeanByTheRealFeature()
+    {
+        // Tail mean (0, 0). Row 0 is nearer its partner's mean (4, 0), row 1 nearer the tail, row 2 equidistant (kept),
+        // row 3 nearer its partner but a fallback row already (not fused: never counted).
+        using var fused = torch.tensor(new float[] { 3, 0, 1, 0, 2, 0, 3, 3 }).reshape(4, 2);
+        using var clean = torch.tensor(new float[] { -1, 0, -2, 0, -3, 0, -4, 0 }).reshape(4, 2);
+        using var tailMean = torch.zeros(1, 2);
+        using var partnerMeans = torch.tensor(new float[] { 4, 0, 4, 0, 4, 0, 3, 3 }).reshape(4, 2);
+        using var isFused = torch.tensor(new[] { true, true, true, false });
+
+        var (features, rejected) = FeatureFusion.RejectAmbiguous(fused, clean, tailMean, partnerMeans, isFused);
+        using (features)
+        using (rejected)
+        {
+            Assert.Equal(new float[] { -1, 0, 1, 0, 2, 0, 3, 3 }, FsaTestData.Row(features));
+            Assert.Equal(new[] { true, false, false, false }, rejected.data<bool>().ToArray());
+        }
+    }
+
+    [Fact]
+    public void ARejectingBankDiffersOnlyInRejectedEntriesWhichAreTheirTailSamplesRealFeatures()
+    {
+        using var scope = torch.NewDisposeScope();
+        var weight = torch.rand(new long[] { 3, 16 }, generator: new torch.Generator(1));
+        using var features = FsaTestData.Synthetic(new[] { 50, 40, 5 }, 16, 4, 4, 0, weight, torch.zeros(3), seed: 2);
+        var tail = features.Classes[2];
+        var confusing = new[] { features.Classes[0], features.Classes[1] };
+        var draws = Enumerable.Range(0, 300).Select(i => i % 5).ToArray();
+
+        using var bank = FeatureFusion.FuseTailClass(tail, confusing, draws, 2, 0.8, 0.2, seed: 7);
+        using var filtered = FeatureFusion.FuseTailClass(tail, confusing, draws, 2, 0.8, 0.2, seed: 7, rejectAmbiguous: true);
+
+        var tailMean = tail.Pooled.select(1, 0).mean(new long[] { 0 });
+        var means = confusing.Select(c => c.Pooled.select(1, 0).mean(new long[] { 0 })).ToArray();
+        int expectedRejected = 0;
+        for (int entry = 0; entry < 600; entry++)
+        {
+            var fused = bank.Features[entry];
+            var real = tail.Pooled[draws[entry / 2], 0];
+            bool nearerPartner = (fused - means[entry % 2]).square().sum().item<float>() < (fused - tailMean).square().sum().item<float>();
+            expectedRejected += nearerPartner ? 1 : 0;
+            Assert.True(FsaTestData.Same(nearerPartner ? real : fused, filtered.Features[entry]), $"entry {entry}");
+        }
+        Assert.InRange(expectedRejected, 1, 599);   // the case is not vacuous either way
+        Assert.Equal(expectedRejected, filtered.Statistics.RejectedAmbiguous);
+        Assert.Equal(bank.Statistics with { RejectedAmbiguous = expectedRejected }, filtered.Statistics);
+    }
+
+    [Fact]
     public void LargerDrawsAreRepeatableAcrossChunks()
     {
         using var scope = torch.NewDisposeScope();

@@ -80,7 +80,7 @@ public sealed class ShardTests : IDisposable
     [Fact]
     public async Task ABankRoundTripsWithItsStatistics()
     {
-        var statistics = new FusionStatistics(7, 3, 1, 0, 1, 2.5, 4.25);
+        var statistics = new FusionStatistics(7, 3, 1, 0, 1, 2.5, 4.25, RejectedAmbiguous: 1);
         using var bank = new FusionBank(7, torch.tensor(new float[] { 1, 2, 3, 4, 5, 6 }, new long[] { 3, 2 }), statistics);
         string path = Path.Combine(_directory, "bank-7.safetensors");
 
@@ -88,7 +88,26 @@ public sealed class ShardTests : IDisposable
         using var read = FeatureShardReader.ReadBank(path);
 
         Assert.Equal(statistics, read.Statistics);
+        Assert.Equal(2, read.Statistics.Fallbacks);
         Assert.True(FsaTestData.Same(bank.Features, read.Features));
+    }
+
+    [Fact]
+    public void ABankWrittenBeforeRejectionExistedReadsAsNoneRejected()
+    {
+        Directory.CreateDirectory(_directory);
+        string path = Path.Combine(_directory, "bank-old.safetensors");
+        using (var stream = File.Create(path))
+            TorchSharp.PyBridge.Safetensors.SaveStateDict(stream, new Dictionary<string, torch.Tensor>
+            {
+                ["features"] = torch.ones(2, 3),
+                ["statistics_counts"] = torch.tensor(new long[] { 4, 2, 0, 1, 0 }),
+                ["statistics_means"] = torch.tensor(new[] { 1.5, 2.0 }),
+            });
+
+        using var read = FeatureShardReader.ReadBank(path);
+
+        Assert.Equal(new FusionStatistics(4, 2, 0, 1, 0, 1.5, 2.0, RejectedAmbiguous: 0), read.Statistics);
     }
 
     [Fact]
