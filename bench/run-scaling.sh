@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scaling: synthetic long-tailed features for 100, 1,000 and 10,000 classes through planning, the per-tail-class
-# fusion fan-out and the FSA fine-tune (the Core functions the activities call), then N trivial activities fanned
-# out on the embedded Durable engine (N = the tail-class counts) for the per-activity orchestration overhead.
+# fusion fan-out and the FSA fine-tune (the Core functions the activities call), the plan inputs each later
+# activity reads, then N trivial work items (N = the tail-class counts) fanned out on the embedded Durable engine,
+# one activity per item (up to 1,000) and dealt over --fuse-activities (64) activities, as the workflow does.
 # Results: bench/results/scaling.json and scaling-table.md (scaling.md holds the analysis).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -36,7 +36,7 @@ internal static class Orchestration
         await RunAsync(host.Client, new FanOut(10, 10));   // warm-up
         foreach (int n in fanOuts)
         {
-            foreach (int max in n <= perItemUpTo ? new[] { n, maxActivities } : new[] { maxActivities })
+            foreach (int max in (n <= perItemUpTo ? new[] { n, maxActivities } : new[] { maxActivities }).Select(m => Math.Min(n, m)).Distinct())
             {
                 var fanOut = new FanOut(n, max);
                 var clock = Stopwatch.StartNew();
