@@ -41,7 +41,9 @@ internal static class Accuracy
         string work = args.String("work", "bench/work");
         string output = args.String("output", "bench/results");
         string variantFilter = args.String("variants", "");
-        torch.set_num_threads(args.Int("threads", 2));
+        // Results depend on the thread count (reductions split differently), so it is part of the protocol.
+        int threads = args.Int("threads", 2);
+        torch.set_num_threads(threads);
 
         var full = await new FashionMnist().LoadAsync();
         var paper = new FsaOptions { FineTuneIterations = iterations };
@@ -56,8 +58,12 @@ internal static class Accuracy
             var lt = LongTailed.Build(full.Train, imbalance, ImbalanceProfile.Exp);
             var (train, val) = SplitValidation(lt, valFraction, seed);
             var counts = train.ClassCounts();
-            string dir = Path.Combine(work, Invariant($"if{imbalance}-{model}-e{epochs}-s{seed}"));
+            // Every Phase-I setting is in the cache key, so a cached backbone is never reused under another protocol.
+            string settings = Invariant($"{schedule}|{string.Join(",", milestones)}|{warmup}|{lr}|{weightDecay}|{batch}|{cropPadding}|{valFraction}|{threads}");
+            string key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(settings)))[..10];
+            string dir = Path.Combine(work, Invariant($"if{imbalance}-{model}-e{epochs}-s{seed}-{key}"));
             Directory.CreateDirectory(dir);
+            Console.WriteLine(Invariant($"IF {imbalance} seed {seed}: Phase I in {dir} ({settings})"));
             var net = ModelFactory.Create(model, 1, train.NumClasses);
             var normalization = Normalization.FromDataset(train);
             var training = new TrainingOptions
@@ -124,6 +130,7 @@ internal static class Accuracy
             ["model"] = model, ["epochs"] = epochs, ["schedule"] = schedule, ["milestones"] = milestones, ["warmupEpochs"] = warmup,
             ["lr"] = lr, ["weightDecay"] = weightDecay, ["batchSize"] = batch, ["cropPadding"] = cropPadding,
             ["finetuneIterations"] = iterations, ["valFraction"] = valFraction, ["seeds"] = seeds, ["imbalanceFactors"] = imbalanceFactors,
+            ["threads"] = threads,
         });
         return 0;
     }

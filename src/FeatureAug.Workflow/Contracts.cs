@@ -92,8 +92,8 @@ public sealed record AugmentationPlan(
 /// </summary>
 public sealed record PlanInputs(int[] ClassCounts, IReadOnlyDictionary<int, int[]> ConfusingClasses);
 
-/// <summary>One fusion activity's share of the tail classes (with each one's confusing classes, same order).</summary>
-public sealed record FuseInput(RunRequest Request, DatasetSummary Dataset, int Batch, int[] TailClasses, int[][] ConfusingClasses, string PlanInputsPath);
+/// <summary>One fusion activity's share of the tail classes; the plan inputs give each one's draws and confusing classes.</summary>
+public sealed record FuseInput(RunRequest Request, DatasetSummary Dataset, int Batch, int[] TailClasses, string PlanInputsPath);
 
 public sealed record FuseResult(int TailClass, int Fused, int Fallbacks, double Seconds, string Path);
 

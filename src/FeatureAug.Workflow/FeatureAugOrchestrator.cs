@@ -67,7 +67,7 @@ public sealed class FeatureAugOrchestrator : TaskOrchestrator<RunRequest, RunRes
         var batches = FusionBatches.Assign(plan.TailClasses, request.Execution.FuseActivities);
         Status("FuseTailClasses", $"{tailCount} tail classes in {batches.Count} activities", 0, tailCount);
         var pending = batches.Select((classes, batch) => context.CallActivityAsync<FuseBatchResult>(nameof(FuseTailClassesActivity),
-            new FuseInput(request, dataset, batch, classes, classes.Select(c => plan.ConfusingClasses[c]).ToArray(), plan.PlanInputsPath),
+            new FuseInput(request, dataset, batch, classes, plan.PlanInputsPath),
             retry)).ToList();
         var fused = new List<FuseResult>();
         double fuseSeconds = 0;

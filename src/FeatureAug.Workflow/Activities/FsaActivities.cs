@@ -159,8 +159,6 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
 
     protected override async Task<FuseBatchResult> ComputeAsync(FuseInput input, CancellationToken cancellationToken)
     {
-        if (input.ConfusingClasses.Length != input.TailClasses.Length)
-            throw new ArgumentException($"fusion batch {input.Batch}: {input.TailClasses.Length} tail classes but {input.ConfusingClasses.Length} confusing-class lists.");
         var stopwatch = Stopwatch.StartNew();
         string runId = input.Request.RunId, prefix = ArtifactPath.RunFeatures(runId);
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.PlanInputsPath, cancellationToken);
@@ -170,18 +168,17 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         {
             int tailClass = input.TailClasses[i];
             var stored = await workspace.Store.TryReadJsonAsync<FuseResult>(ResultPath(runId, tailClass), cancellationToken);
-            results.Add(stored?.Value ?? await FuseAsync(input.Request, prefix, tailClass, input.ConfusingClasses[i], plan, cancellationToken));
+            results.Add(stored?.Value ?? await FuseAsync(input.Request, prefix, tailClass, plan, cancellationToken));
             progress.Report(new ActivityProgress(runId, "FuseTailClasses", $"batch {input.Batch + 1}: class {tailClass} fused",
                 i + 1, input.TailClasses.Length, null, null, DateTimeOffset.UtcNow));
         }
         return new FuseBatchResult(input.Batch, results, stopwatch.Elapsed.TotalSeconds);
     }
 
-    private async Task<FuseResult> FuseAsync(RunRequest request, string prefix, int tailClass, int[] confusingClasses,
-        FsaPlan plan, CancellationToken cancellationToken)
+    private async Task<FuseResult> FuseAsync(RunRequest request, string prefix, int tailClass, FsaPlan plan, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        int[] draws = plan.TailDrawsOfClass(tailClass);
+        int[] draws = plan.TailDrawsOfClass(tailClass), confusingClasses = plan.ConfusingClasses[tailClass];
         // Only this class, its confusing classes and the manifest are brought local.
         var files = confusingClasses.Prepend(tailClass).Select(FeatureShardWriter.ShardName).Append(FeatureShardManifest.FileName);
         var reader = FeatureShardReader.Open(await workspace.GetLocalFilesAsync(prefix, files, cancellationToken));
