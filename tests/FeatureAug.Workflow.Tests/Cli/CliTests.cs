@@ -65,6 +65,7 @@ public sealed class CliTests : IDisposable
     [InlineData("--epochs", "run", "--epochs", "many")]
     [InlineData("runId", "run", "--run-id", "../escape")]
     [InlineData("profile", "run", "--profile", "linear")]
+    [InlineData("fuseActivities", "run", "--fuse-activities", "0")]
     [InlineData("rebalance needs --model-name", "run", "--mode", "rebalance")]
     public async Task BadOptionsExitWithCodeTwoAndOneLineNamingTheProblem(string named, params string[] args)
     {
@@ -86,7 +87,7 @@ public sealed class CliTests : IDisposable
         {
             "run", "--dataset", "idx", "--data-dir", data, "--model", "resnet8", "--epochs", "1", "--batch-size", "32",
             "--nf", "2", "--nt", "4", "--na", "2", "--finetune-iterations", "30", "--threads", "1", "--device", "cpu",
-            "--run-id", "cli-1", "--model-name", "cli-model", "--output", output,
+            "--run-id", "cli-1", "--model-name", "cli-model", "--output", output, "--fuse-activities", "1", "--reject-ambiguous-fused",
         }.Concat(common).ToArray());
 
         Assert.True(run.Exit == 0, run.Error);
