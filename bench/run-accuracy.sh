@@ -2,10 +2,12 @@
 # Fashion-MNIST-LT accuracy: CE, No-Aug, cRT, tau-norm, FSA (paper) and every FSA variant, chosen on a held-out
 # validation split (20 % of each training class). Defaults are the FULL protocol of issue 8 (ResNet-20, 30 epochs,
 # step lr x0.1 at 20 and 25, IF 10/50/100/200, 3 seeds, 6,400 Phase-II iterations) -- many CPU-hours; a GPU-less
-# quick run is e.g.
-#   bench/run-accuracy.sh --imbalance-factors 100 --seeds 0,1 --model resnet8 --epochs 8 --milestones 5,7 --finetune-iterations 2000 --sweep
+# scaled-down run is what produced the committed results (two invocations, the second appended to the first):
+#   bench/run-accuracy.sh --imbalance-factors 100 --seeds 0,1,2 --model resnet8 --epochs 8 --milestones 5,7 --finetune-iterations 2000 --sweep
+#   bench/run-accuracy.sh --imbalance-factors 10,50,200 --seeds 0,1 --model resnet8 --epochs 8 --milestones 5,7 --finetune-iterations 2000 --append
 # Results: bench/results/fashion-mnist-lt.{md,json}, fashion-mnist-lt-runs.json, sweep-tau.png, fused-features-*.
-# Phase-I checkpoints are kept under bench/work/ (a rerun with the same settings only loads them).
+# Phase-I checkpoints are kept under bench/work/, keyed by every Phase-I setting and the thread count (THREADS,
+# default 2; results depend on it): a rerun with the same settings only loads them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build bench/FeatureAug.Bench -c Release -v q -nologo

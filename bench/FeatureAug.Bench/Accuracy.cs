@@ -48,8 +48,12 @@ internal static class Accuracy
         var full = await new FashionMnist().LoadAsync();
         var paper = new FsaOptions { FineTuneIterations = iterations };
         var variants = Variants().Where(v => variantFilter.Length == 0 || variantFilter.Split(',').Contains(v.Name)).ToList();
-        var log = new List<Dictionary<string, object?>>();
         var resultsPath = Path.Combine(output, "fashion-mnist-lt-runs.json");
+        // --append keeps the rows of earlier invocations (other IFs or seeds) and replaces those this one re-runs,
+        // so one report can gather runs made one block at a time.
+        var log = args.Flag("append") && File.Exists(resultsPath)
+            ? AccuracyReport.ReadRuns(output).Where(r => !(imbalanceFactors.Contains((double)r["imbalanceFactor"]!) && seeds.Contains((int)(double)r["seed"]!))).ToList()
+            : new List<Dictionary<string, object?>>();
         Directory.CreateDirectory(output);
 
         foreach (double imbalance in imbalanceFactors)
@@ -129,7 +133,8 @@ internal static class Accuracy
         {
             ["model"] = model, ["epochs"] = epochs, ["schedule"] = schedule, ["milestones"] = milestones, ["warmupEpochs"] = warmup,
             ["lr"] = lr, ["weightDecay"] = weightDecay, ["batchSize"] = batch, ["cropPadding"] = cropPadding,
-            ["finetuneIterations"] = iterations, ["valFraction"] = valFraction, ["seeds"] = seeds, ["imbalanceFactors"] = imbalanceFactors,
+            ["finetuneIterations"] = iterations, ["valFraction"] = valFraction, ["seeds"] = log.Select(r => Convert.ToInt32(r["seed"], CultureInfo.InvariantCulture)).Distinct().Order().ToArray(),
+            ["imbalanceFactors"] = log.Select(r => Convert.ToDouble(r["imbalanceFactor"], CultureInfo.InvariantCulture)).Distinct().Order().ToArray(),
             ["threads"] = threads,
         });
         return 0;

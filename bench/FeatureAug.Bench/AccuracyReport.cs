@@ -101,13 +101,7 @@ internal static class AccuracyReport
     public static int Rerender(Args args)
     {
         string output = args.String("output", "bench/results");
-        var rows = JsonSerializer.Deserialize<List<Dictionary<string, JsonElement>>>(File.ReadAllText(Path.Combine(output, "fashion-mnist-lt-runs.json")))!;
-        var log = rows.Select(r => r.ToDictionary(kv => kv.Key, kv => kv.Value.ValueKind switch
-        {
-            JsonValueKind.Number => (object?)kv.Value.GetDouble(),
-            JsonValueKind.String => kv.Value.GetString(),
-            _ => null,
-        })).ToList();
+        var log = ReadRuns(output);
         var first = log[0];
         Write(log, output, new Dictionary<string, object>
         {
@@ -116,6 +110,18 @@ internal static class AccuracyReport
             ["more"] = "see fashion-mnist-lt.notes.md for the schedule",
         });
         return 0;
+    }
+
+    /// <summary>The per-run rows stored in fashion-mnist-lt-runs.json (numbers as double).</summary>
+    public static List<Dictionary<string, object?>> ReadRuns(string output)
+    {
+        var rows = JsonSerializer.Deserialize<List<Dictionary<string, JsonElement>>>(File.ReadAllText(Path.Combine(output, "fashion-mnist-lt-runs.json")))!;
+        return rows.Select(r => r.ToDictionary(kv => kv.Key, kv => kv.Value.ValueKind switch
+        {
+            JsonValueKind.Number => (object?)kv.Value.GetDouble(),
+            JsonValueKind.String => kv.Value.GetString(),
+            _ => null,
+        })).ToList();
     }
 
     private static Dictionary<string, object> Summary(List<Dictionary<string, object?>> rows)
