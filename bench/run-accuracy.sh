@@ -5,8 +5,8 @@
 # scaled-down run is what produced the committed results (two invocations, the second appended to the first):
 #   bench/run-accuracy.sh --imbalance-factors 100 --seeds 0,1,2 --model resnet8 --epochs 8 --milestones 5,7 --finetune-iterations 2000 --sweep
 #   bench/run-accuracy.sh --imbalance-factors 10,50,200 --seeds 0,1 --model resnet8 --epochs 8 --milestones 5,7 --finetune-iterations 2000 --append
-# The one full-protocol run committed (fashion-mnist-lt-full-protocol-if100-s0.md) used --imbalance-factors 100 --seeds 0
-# with --output pointing elsewhere, its report copied under that name.
+# The full-protocol runs committed (fashion-mnist-lt-full-protocol-if100.md) used --imbalance-factors 100 --seeds 0, then
+# --seeds 1 --append, with --output pointing elsewhere, the report copied under that name.
 # Results: bench/results/fashion-mnist-lt.{md,json}, fashion-mnist-lt-runs.json, sweep-tau.png, fused-features-*.
 # Phase-I checkpoints are kept under bench/work/, keyed by every Phase-I setting and the thread count (THREADS,
 # default 2; results depend on it): a rerun with the same settings only loads them.
