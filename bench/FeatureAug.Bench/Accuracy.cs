@@ -183,9 +183,7 @@ internal static class Accuracy
     private static Scores RunFsa(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, Func<ClassifierHead, ClassSplit, Scores> score)
     {
         var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
-        var banks = plan.FusedClasses.Select(c => FeatureFusion.FuseTailClass(features.Classes[c],
-            plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList(), plan.TailDrawsOfClass(c),
-            options.Na, options.TauS, options.TauG, plan.FusionSeed(c), options.MatchFusedNorm, options.RejectAmbiguousFused)).ToList();
+        var banks = FeatureFusion.FuseAll(plan, features);
         try
         {
             using var pooled = features.Pooled();

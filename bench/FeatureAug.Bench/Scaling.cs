@@ -81,9 +81,7 @@ internal static class Scaling
         if (!rebuilt.TailDrawSamples.SequenceEqual(plan.TailDrawSamples))
             throw new InvalidOperationException("The rebuilt plan differs from the ranked one.");
         clock.Restart();
-        var banks = plan.FusedClasses.Select(c => FeatureFusion.FuseTailClass(extracted.Classes[c],
-            plan.ConfusingClasses[c].Select(k => extracted.Classes[k]).ToList(), plan.TailDrawsOfClass(c),
-            options.Na, options.TauS, options.TauG, plan.FusionSeed(c))).ToList();
+        var banks = FeatureFusion.FuseAll(plan, extracted);
         double fuseSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
         using (var pooled = extracted.Pooled())

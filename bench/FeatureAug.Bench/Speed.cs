@@ -136,9 +136,7 @@ internal static class Speed
         using var phaseOne = ClassifierHead.FromLinear(net.Classifier);
         clock.Restart();
         var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
-        var banks = plan.FusedClasses.Select(c => FeatureFusion.FuseTailClass(features.Classes[c],
-            plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList(), plan.TailDrawsOfClass(c),
-            options.Na, options.TauS, options.TauG, plan.FusionSeed(c))).ToList();
+        var banks = FeatureFusion.FuseAll(plan, features);
         double fuseSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
         using (var pooled = features.Pooled())

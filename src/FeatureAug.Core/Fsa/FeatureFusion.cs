@@ -76,6 +76,45 @@ public static class FeatureFusion
         TorchThreads.SingleThreaded(() => Fuse(tail, confusing, tailDraws, na, tauS, tauG, seed, matchTailNorm, rejectAmbiguous));
 
     /// <summary>
+    /// Tail class <paramref name="tail"/>'s bank under <paramref name="plan"/>: its Phase-II draws, its seed, and the plan's
+    /// fusion options (N_a, tau_s, tau_g, norm matching, rejection). <paramref name="confusing"/> are the features of
+    /// the plan's confusing classes of that class, in the plan's order.
+    /// </summary>
+    public static FusionBank FuseTailClass(FsaPlan plan, ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(tail);
+        var options = plan.Options;
+        return FuseTailClass(tail, confusing, plan.TailDrawsOfClass(tail.ClassId), options.Na, options.TauS, options.TauG,
+            plan.FusionSeed(tail.ClassId), options.MatchFusedNorm, options.RejectAmbiguousFused);
+    }
+
+    /// <summary>
+    /// The banks of every fused tail class of <paramref name="plan"/>, in its order, from features held in memory. Should
+    /// one class fail (or the run be cancelled), the banks already made are disposed before the exception leaves.
+    /// </summary>
+    public static List<FusionBank> FuseAll(FsaPlan plan, ExtractedFeatures features, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(features);
+        var banks = new List<FusionBank>();
+        try
+        {
+            foreach (int c in plan.FusedClasses)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                banks.Add(FuseTailClass(plan, features.Classes[c], plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList()));
+            }
+            return banks;
+        }
+        catch
+        {
+            foreach (var bank in banks) bank.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Rows of <paramref name="fused"/> that are really fused (<paramref name="isFused"/>) and lie strictly nearer (squared
     /// L2) to their partner class's mean (<paramref name="partnerMeans"/>, row-aligned) than to the tail class's mean are
     /// replaced by the matching row of <paramref name="clean"/>. Returns the features and which rows were replaced.

@@ -66,17 +66,11 @@ public static class FsaRun
         ArgumentNullException.ThrowIfNull(options);
         var fuseClock = Stopwatch.StartNew();
         var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
-        var banks = new List<FusionBank>();
+        List<FusionBank> banks = [];
         var heads = new Dictionary<HeadMethod, ClassifierHead>();
         try
         {
-            foreach (int c in plan.FusedClasses)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var confusing = plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList();
-                banks.Add(FeatureFusion.FuseTailClass(features.Classes[c], confusing, plan.TailDrawsOfClass(c),
-                    options.Na, options.TauS, options.TauG, plan.FusionSeed(c), options.MatchFusedNorm, options.RejectAmbiguousFused));
-            }
+            banks = FeatureFusion.FuseAll(plan, features, cancellationToken);
             var fuseTime = fuseClock.Elapsed;
 
             var fineTuneClock = Stopwatch.StartNew();

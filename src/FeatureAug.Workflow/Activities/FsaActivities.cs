@@ -178,7 +178,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
     private async Task<FuseResult> FuseAsync(RunRequest request, string prefix, int tailClass, FsaPlan plan, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        int[] draws = plan.TailDrawsOfClass(tailClass), confusingClasses = plan.ConfusingClasses[tailClass];
+        int[] confusingClasses = plan.ConfusingClasses[tailClass];
         // Only this class, its confusing classes and the manifest are brought local.
         var files = confusingClasses.Prepend(tailClass).Select(FeatureShardWriter.ShardName).Append(FeatureShardManifest.FileName);
         var reader = FeatureShardReader.Open(await workspace.GetLocalFilesAsync(prefix, files, cancellationToken));
@@ -186,8 +186,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         var confusing = confusingClasses.Select(reader.ReadClass).ToList();
         try
         {
-            var fsa = request.Fsa;
-            using var bank = FeatureFusion.FuseTailClass(tail, confusing, draws, fsa.Na, fsa.TauS, fsa.TauG, plan.FusionSeed(tailClass), fsa.MatchFusedNorm, fsa.RejectAmbiguousFused);
+            using var bank = FeatureFusion.FuseTailClass(plan, tail, confusing);
             string scratch = workspace.NewScratchDirectory(request.RunId, "fuse");
             try
             {

@@ -153,6 +153,30 @@ public class FusionTests
     private static double Norm(float[] row) => Math.Sqrt(row.Sum(v => (double)v * v));
 
     [Fact]
+    public void FuseAllGivesEachFusedClassTheBankOfItsOwnDrawsSeedAndThePlansOptions()
+    {
+        using var scope = torch.NewDisposeScope();
+        var weight = torch.rand(new long[] { 3, 16 }, generator: new torch.Generator(1));
+        using var features = FsaTestData.Synthetic(new[] { 50, 40, 5 }, 16, 4, 4, 0, weight, torch.zeros(3), seed: 2);
+        var options = new FsaOptions { HeadRatio = 0.9, Nf = 2, Na = 2, Nt = 4, FineTuneIterations = 50, Seed = 9, MatchFusedNorm = true, RejectAmbiguousFused = true };
+        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+
+        var banks = FeatureFusion.FuseAll(plan, features);
+
+        Assert.Equal(new[] { 2 }, plan.FusedClasses);
+        Assert.Equal(plan.FusedClasses, banks.Select(b => b.ClassId));
+        foreach (var bank in banks)
+        {
+            int c = bank.ClassId;
+            using var expected = FeatureFusion.FuseTailClass(features.Classes[c], plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList(),
+                plan.TailDrawsOfClass(c), na: 2, options.TauS, options.TauG, plan.FusionSeed(c), matchTailNorm: true, rejectAmbiguous: true);
+            Assert.True(FsaTestData.Same(expected.Features, bank.Features));
+            Assert.Equal(expected.Statistics, bank.Statistics);
+            bank.Dispose();
+        }
+    }
+
+    [Fact]
     public void RejectAmbiguousReplacesFusedRowsNearerTheirPartnersMeanByTheRealFeature()
     {
         // Tail mean (0, 0). Row 0 is nearer its partner's mean (4, 0), row 1 nearer the tail, row 2 equidistant (kept),

@@ -107,9 +107,7 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         {
             using var tailFeatures = reader.ReadClass(tail);
             var confusing = plan.ConfusingClasses[tail].Select(reader.ReadClass).ToList();
-            var fsa = batched.Fsa;
-            using var alone = FeatureFusion.FuseTailClass(tailFeatures, confusing, plan.TailDrawsOfClass(tail), fsa.Na, fsa.TauS, fsa.TauG,
-                plan.FusionSeed(tail), fsa.MatchFusedNorm, fsa.RejectAmbiguousFused);
+            using var alone = FeatureFusion.FuseTailClass(plan, tailFeatures, confusing);
             using var stored = FeatureShardReader.ReadBank(Store.GetFilePath(FuseTailClassesActivity.BankPath("batch-one", tail)));
             Assert.Equal(alone.Features.shape, stored.Features.shape);
             Assert.Equal(alone.Features.data<float>().ToArray(), stored.Features.data<float>().ToArray());
