@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using FeatureAug.Core;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Evaluation;
 using FeatureAug.Core.Fsa;
@@ -44,6 +45,12 @@ internal static class Accuracy
         // Results depend on the thread count (reductions split differently), so it is part of the protocol.
         int threads = args.Int("threads", 2);
         torch.set_num_threads(threads);
+        // Where Phase I trains (cpu or cuda; part of the cache key unless cpu). A backbone trained on a GPU machine is
+        // only loaded here; --phase1-only trains the backbones and stops, for a GPU machine that runs no Phase II.
+        string phase1Device = args.String("phase1-device", "cpu").Trim().ToLowerInvariant();
+        if (phase1Device is not ("cpu" or "cuda"))
+            throw new ArgumentException($"--phase1-device must be cpu or cuda, not '{phase1Device}'.");
+        bool phase1Only = args.Flag("phase1-only");
 
         var full = await new FashionMnist().LoadAsync();
         var paper = new FsaOptions { FineTuneIterations = iterations };
@@ -63,7 +70,8 @@ internal static class Accuracy
             var (train, val) = SplitValidation(lt, valFraction, seed);
             var counts = train.ClassCounts();
             // Every Phase-I setting is in the cache key, so a cached backbone is never reused under another protocol.
-            string settings = Invariant($"{schedule}|{string.Join(",", milestones)}|{warmup}|{lr}|{weightDecay}|{batch}|{cropPadding}|{valFraction}|{threads}");
+            string settings = Invariant($"{schedule}|{string.Join(",", milestones)}|{warmup}|{lr}|{weightDecay}|{batch}|{cropPadding}|{valFraction}|{threads}")
+                + (phase1Device == "cpu" ? "" : "|" + phase1Device);
             string key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(settings)))[..10];
             string dir = Path.Combine(work, Invariant($"if{imbalance}-{model}-e{epochs}-s{seed}-{key}"));
             Directory.CreateDirectory(dir);
@@ -78,8 +86,15 @@ internal static class Accuracy
                 CheckpointDirectory = Path.Combine(dir, "checkpoints"), CheckpointsToKeep = 1,
             };
             var clock = Stopwatch.StartNew();
-            var trained = PhaseOneTrainer.Train(net, train, normalization, training, torch.CPU);
+            bool cached = Checkpoint.FindLatest(training.CheckpointDirectory!, epochs)?.Epoch == epochs;
+            var trained = PhaseOneTrainer.Train(net, train, normalization, training, cached ? torch.CPU : DeviceSelection.Resolve(phase1Device));
+            net.to(torch.CPU);
             Console.WriteLine(Invariant($"IF {imbalance} seed {seed}: Phase I to epoch {trained.FinalEpoch} in {clock.Elapsed.TotalSeconds:F0} s"));
+            if (phase1Only)
+            {
+                net.Dispose();
+                continue;
+            }
 
             using var phaseOne = ClassifierHead.FromLinear(net.Classifier);
             using var valPooled = FeatureExtractor.ExtractPooled(net, val, normalization, 256, torch.CPU);
@@ -129,13 +144,14 @@ internal static class Accuracy
             net.Dispose();
             await File.WriteAllTextAsync(resultsPath, JsonSerializer.Serialize(log, new JsonSerializerOptions { WriteIndented = true }));
         }
+        if (phase1Only) return 0;
         AccuracyReport.Write(log, output, new Dictionary<string, object>
         {
             ["model"] = model, ["epochs"] = epochs, ["schedule"] = schedule, ["milestones"] = milestones, ["warmupEpochs"] = warmup,
             ["lr"] = lr, ["weightDecay"] = weightDecay, ["batchSize"] = batch, ["cropPadding"] = cropPadding,
             ["finetuneIterations"] = iterations, ["valFraction"] = valFraction, ["seeds"] = log.Select(r => Convert.ToInt32(r["seed"], CultureInfo.InvariantCulture)).Distinct().Order().ToArray(),
             ["imbalanceFactors"] = log.Select(r => Convert.ToDouble(r["imbalanceFactor"], CultureInfo.InvariantCulture)).Distinct().Order().ToArray(),
-            ["threads"] = threads,
+            ["threads"] = threads, ["phase1Device"] = phase1Device,
         });
         return 0;
     }
