@@ -61,7 +61,11 @@ internal static class Speed
         var clock = new Stopwatch();
         for (int step = 0; step < warmup + steps; step++)
         {
-            if (step == warmup) clock.Start();
+            if (step == warmup)
+            {
+                Synchronize(x.device); // the warm-up's queued GPU work is not timed
+                clock.Start();
+            }
             using var scope = torch.NewDisposeScope();
             var loss = nn.functional.cross_entropy(net.forward(x), y);
             optimizer.zero_grad();
