@@ -18,9 +18,6 @@ cd "$(dirname "$0")/../.."
 OUT="${OUT:-/tmp/gpu-out}"; mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 DEVICE="${DEVICE:-cuda}"
-BACKBONES="${BACKBONES-10:0 10:1 10:2 50:0 50:1 50:2 200:0 200:1 200:2 100:0 100:1 100:2}"
-ROUNDS="${ROUNDS:-2}" EPOCHS="${EPOCHS:-30}" MILESTONES="${MILESTONES:-20,25}" STEPS="${STEPS:-100}" ITERATIONS="${ITERATIONS:-6400}"
-TOTAL_S="${TOTAL_S:-520}"
 root=/tmp/featureaug-gpu
 rm -rf "$root"; mkdir -p "$root"
 start=$(date +%s)
@@ -32,7 +29,8 @@ TORCH_LIB="${TORCH_LIB:-$(python3 -c 'import os, torch; print(os.path.join(os.pa
 # PyTorch's wheels find cuBLAS/cuDNN through RPATHs into site-packages/nvidia; name them too in case a path differs.
 NVIDIA_LIBS="$(python3 -c 'import glob, os, site; print(":".join(sorted({os.path.dirname(p) for d in site.getsitepackages() for p in glob.glob(d + "/nvidia/**/lib*.so*", recursive=True)})))' 2>/dev/null)"
 export LD_LIBRARY_PATH="$TORCH_LIB${NVIDIA_LIBS:+:$NVIDIA_LIBS}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-bench() { timeout "${BENCH_TIMEOUT_S:-150}" "$DOTNET_ROOT/dotnet" "$root/app/featureaug-bench.dll" "$@"; }
+bench_cmd=("$DOTNET_ROOT/dotnet" "$root/app/featureaug-bench.dll")
+WORK="$root/work"
 
 {
   date -u; uname -a; nproc; grep -m1 "model name" /proc/cpuinfo
@@ -48,7 +46,7 @@ bench() { timeout "${BENCH_TIMEOUT_S:-150}" "$DOTNET_ROOT/dotnet" "$root/app/fea
 } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 
-probe() { bench speed --device "$DEVICE" --model resnet20 --steps 3 --warmup 1 --cam-images 4 --skip-fsa; }
+probe() { timeout 150 "${bench_cmd[@]}" speed --device "$DEVICE" --model resnet20 --steps 3 --warmup 1 --cam-images 4 --skip-fsa; }
 if ! probe; then
   echo "=== shipped LibTorchSharp does not run against this libtorch: rebuilding it from the TorchSharp sources"
   t=$(date +%s)
@@ -72,42 +70,5 @@ CMAKE
   probe || { echo "=== still not running"; exit 3; }
 fi
 
-if [ "${SKIP_SPEED:-0}" != 1 ]; then
-  echo "=== speed on $DEVICE, $ROUNDS round(s), ours then PyTorch's twin loop (bench/pytorch_phase1.py) per row"
-  : > "$OUT/speed-cuda.jsonl"
-  for round in $(seq 1 "$ROUNDS"); do
-    for spec in "resnet18 3 32 128" "resnet18 3 32 512" "resnet20 1 28 128"; do
-      read -r model channels size batch <<< "$spec"
-      row=(--device "$DEVICE" --model "$model" --channels "$channels" --size "$size" --batch-size "$batch" --threads 8 --steps "$STEPS" --warmup 10)
-      fsa=(--skip-fsa); [ "$model" = resnet20 ] && fsa=(--finetune-iterations "$ITERATIONS")
-      bench speed "${row[@]}" "${fsa[@]}" | tee -a "$OUT/speed-cuda.jsonl"
-      python3 bench/pytorch_phase1.py "${row[@]}" | tee -a "$OUT/speed-cuda.jsonl"
-    done
-  done
-fi
-
-if [ -n "$BACKBONES" ]; then
-  t=$(date +%s)
-  deadline=$(( TOTAL_S - (t - start) - 15 ))
-  [ "$deadline" -ge 30 ] || { echo "no time left for the backbones"; exit 4; }
-  echo "=== Phase-I backbones on $DEVICE: $BACKBONES (deadline ${deadline} s)"
-  mkdir -p "$root/work/logs"
-  pids=()
-  for spec in $BACKBONES; do
-    imbalance="${spec%%:*}"; seed="${spec##*:}"
-    timeout "$deadline" "$DOTNET_ROOT/dotnet" "$root/app/featureaug-bench.dll" accuracy --phase1-only --phase1-device "$DEVICE" \
-      --imbalance-factors "$imbalance" --seeds "$seed" --model resnet20 --epochs "$EPOCHS" --schedule step --milestones "$MILESTONES" \
-      --warmup-epochs 1 --lr 0.1 --weight-decay 2e-4 --batch-size 128 --crop-padding 2 --threads 2 \
-      --work "$root/work" --output "$root/unused" > "$root/work/logs/phase1-if$imbalance-s$seed.txt" 2>&1 &
-    pids+=($!)
-  done
-  wait "${pids[@]}"  # not a bare wait: that would also wait for the log's tee
-  echo "backbones finished in $(( $(date +%s) - t )) s"
-  tail -n 2 "$root"/work/logs/phase1-*.txt
-  # One tar per IF: the device tool returns files of at most 16 MiB.
-  for dir in "$root"/work/if*; do echo "${dir##*/}" | sed 's/-.*//'; done | sort -u | while read -r group; do
-    (cd "$root/work" && tar -cf "$OUT/backbones-$group.tar" "$group"-*)
-  done
-  tar -C "$root/work" -cf "$OUT/backbones-logs.tar" logs
-fi
+source bench/gpu/measure.sh
 echo "total $(( $(date +%s) - start )) s"
