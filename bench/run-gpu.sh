@@ -6,12 +6,12 @@
 #   bench/run-gpu.sh            on a CUDA machine with .NET 10, python3 + CUDA PyTorch and NuGet access: builds the
 #                               benchmark with the CUDA TorchSharp package (-p:TorchSharpFlavor=cuda-linux) and runs
 #                               it; results in $OUT (default bench/results/gpu-run), checkpoints in bench/work
-#   bench/run-gpu.sh --bundle   on this machine: packs .gpu/bundle.tar.xz for a CUDA machine that has python3 with
+#   bench/run-gpu.sh --bundle [TorchSharp repo]  on this machine: packs .gpu/bundle.tar.xz for a CUDA machine that has python3 with
 #                               CUDA PyTorch but no .NET or registry (as the device machine lent here); run
 #                               bench/gpu/run-bundle.sh there (results in $OUT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${1:-}" = --bundle ]; then exec bench/gpu/make-bundle.sh; fi
+if [ "${1:-}" = --bundle ]; then exec bench/gpu/make-bundle.sh "${@:2}"; fi
 dotnet build bench/FeatureAug.Bench -c Release -v q -nologo -p:TorchSharpFlavor=cuda-linux
 set +e
 OUT="${OUT:-bench/results/gpu-run}"; mkdir -p "$OUT"

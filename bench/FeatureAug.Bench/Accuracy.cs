@@ -61,7 +61,7 @@ internal static class Accuracy
         var log = args.Flag("append") && File.Exists(resultsPath)
             ? AccuracyReport.ReadRuns(output).Where(r => !(imbalanceFactors.Contains((double)r["imbalanceFactor"]!) && seeds.Contains((int)(double)r["seed"]!))).ToList()
             : new List<Dictionary<string, object?>>();
-        Directory.CreateDirectory(output);
+        if (!phase1Only) Directory.CreateDirectory(output);
 
         foreach (double imbalance in imbalanceFactors)
         foreach (int seed in seeds)

@@ -183,6 +183,4 @@ internal static class Speed
     {
         if (device.type == DeviceType.CUDA) torch.cuda.synchronize(device);
     }
-
-    private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -6,9 +6,10 @@
 # TorchSharp release we use (rebuilt there against that PyTorch when the shipped binary does not load), and the
 # Fashion-MNIST files. Output: .gpu/bundle.tar.xz (ignored), under the 64 MiB the device tool carries.
 # Usage: bench/gpu/make-bundle.sh [path to a dotnet/TorchSharp git checkout or bare repo at v0.107.0]
+# Without that path the bundle has no LibTorchSharp sources, and run-bundle.sh cannot rebuild the binary if needed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-torchsharp_repo="${1:-/work/.mirror/dotnet+TorchSharp/repo}"
+torchsharp_repo="${1:-}"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 dotnet build bench/FeatureAug.Bench -c Release -v q -nologo
@@ -39,8 +40,12 @@ json.dump(config, open(path, "w"), indent=2)
 PY
 
 mkdir -p "$stage/libtorchsharp"
-git --git-dir="$(git -C "$torchsharp_repo" rev-parse --absolute-git-dir 2>/dev/null || echo "$torchsharp_repo")" archive HEAD \
-  src/Native/LibTorchSharp src/Native/Stdafx.h | tar -x -C "$stage/libtorchsharp"
+if [ -n "$torchsharp_repo" ]; then
+  git --git-dir="$(git -C "$torchsharp_repo" rev-parse --absolute-git-dir 2>/dev/null || echo "$torchsharp_repo")" archive HEAD \
+    src/Native/LibTorchSharp src/Native/Stdafx.h | tar -x -C "$stage/libtorchsharp"
+else
+  echo "no TorchSharp repository given: the bundle carries no LibTorchSharp sources (no rebuild fallback)"
+fi
 
 mkdir -p "$stage/fashion-mnist"
 cp /usr/share/datasets/fashion-mnist/*.gz "$stage/fashion-mnist/"

@@ -34,7 +34,7 @@ if [ -n "$BACKBONES" ]; then
     imbalance="${spec%%:*}"; seed="${spec##*:}"
     timeout "$deadline" "${bench_cmd[@]}" accuracy --phase1-only --phase1-device "$DEVICE" \
       --imbalance-factors "$imbalance" --seeds "$seed" --epochs "$EPOCHS" --milestones "$MILESTONES" \
-      --work "$WORK" --output "$WORK/unused" > "$WORK/logs/phase1-if$imbalance-s$seed.txt" 2>&1 &
+      --work "$WORK" > "$WORK/logs/phase1-if$imbalance-s$seed.txt" 2>&1 &
     pids+=($!)
   done
   wait "${pids[@]}"  # not a bare wait: that would also wait for the log's tee

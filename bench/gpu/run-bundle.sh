@@ -51,6 +51,7 @@ if ! probe; then
   echo "=== shipped LibTorchSharp does not run against this libtorch: rebuilding it from the TorchSharp sources"
   t=$(date +%s)
   src="$root/libtorchsharp/src/Native"
+  [ -d "$src/LibTorchSharp" ] || { echo "the bundle has no LibTorchSharp sources (make-bundle.sh was given no TorchSharp repository)"; exit 3; }
   cat > "$src/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.18)
 project(LibTorchSharp CXX C)
