@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Azurite storage emulator the Blob-store tests start (tests/FeatureAug.Workflow.Tests,
+# Installs the Azurite storage emulator the Blob-store tests start (tests/FeatureAug.Testing,
 # AzuriteFixture) into tools/azurite/node_modules. Idempotent: does nothing when the pinned version is
 # already there. Installs node and npm with apt-get when they are missing.
 set -euo pipefail

@@ -3,6 +3,7 @@ using System.Text.Json;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,14 +18,10 @@ namespace FeatureAug.Cli;
 /// </summary>
 internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice engineChoice, TextWriter output, TextWriter error)
 {
-    public static string StatusPath(string runId) => ArtifactPath.Combine(ArtifactPath.Run(runId), "status.json");
-
-    public static string ResultPath(string runId) => ArtifactPath.Combine(ArtifactPath.Run(runId), "result.json");
-
     public async Task<int> RunAsync(RunRequest request, string outputDirectory, CancellationToken cancellationToken)
     {
         var store = ArtifactStoreFactory.Create(options.Store);
-        var finished = await store.TryReadJsonAsync<RunResult>(ResultPath(request.RunId), cancellationToken);
+        var finished = await store.TryReadJsonAsync<RunResult>(new RunLayout(request.RunId).Result, cancellationToken);
         if (finished is not null)
         {
             error.WriteLine($"Run {request.RunId} already finished; nothing to do. Exporting its results.");
@@ -58,7 +55,7 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice e
         }
 
         var result = final.ReadOutputAs<RunResult>()!;
-        await store.WriteJsonAsync(ResultPath(request.RunId), result, cancellationToken);
+        await store.WriteJsonAsync(new RunLayout(request.RunId).Result, result, cancellationToken);
         await ExportAsync(store, result, outputDirectory, cancellationToken);
         PrintSummary(await ReadReportAsync(store, result, cancellationToken), outputDirectory);
         if (result.Promotion is { } promotion)
@@ -117,11 +114,9 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice e
     {
         string? lastLine = null;
         var lastPrinted = DateTime.MinValue;
-        while (true)
+        return await RunLauncher.FollowAsync(client, runId, async (instance, token) =>
         {
-            var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken)
-                ?? throw new InvalidOperationException($"Run '{runId}' vanished from the engine.");
-            var status = await RecordStatusAsync(store, instance, cancellationToken);
+            var status = await RecordStatusAsync(store, instance, token);
             string line = status is null ? instance.RuntimeStatus.ToString() : $"[{status.Stage}] {status.Detail}";
             if (line != lastLine) { error.WriteLine(line); lastLine = line; }
             if (latest() is { } p && DateTime.UtcNow - lastPrinted > TimeSpan.FromSeconds(15) && p.Total > 0)
@@ -130,79 +125,60 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice e
                                 (p.Loss is { } loss ? $" loss {loss:F4}" : "") + (p.ImagesPerSecond is { } ips ? $" {ips:F0} img/s" : ""));
                 lastPrinted = DateTime.UtcNow;
             }
-            if (IsTerminal(instance)) return instance;
-            await Task.Delay(500, cancellationToken);
-        }
+        }, TimeSpan.FromMilliseconds(500), cancellationToken);
     }
 
     private async Task<OrchestrationMetadata> FollowWithProgressBarsAsync(
         DurableTaskClient client, IArtifactStore store, string runId, Func<ActivityProgress?> latest, CancellationToken cancellationToken)
     {
-        OrchestrationMetadata? final = null;
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        await console.Progress()
+        return await console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .StartAsync(async context =>
             {
                 var stages = new Dictionary<string, ProgressTask>();
                 ProgressTask? current = null;
-                while (true)
+                var final = await RunLauncher.FollowAsync(client, runId, async (instance, token) =>
                 {
-                    var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken)
-                        ?? throw new InvalidOperationException($"Run '{runId}' vanished from the engine.");
-                    var status = await RecordStatusAsync(store, instance, cancellationToken);
-                    if (status is not null)
+                    if (await RecordStatusAsync(store, instance, token) is not { } status) return;
+                    if (!stages.TryGetValue(status.Stage, out var task))
                     {
-                        if (!stages.TryGetValue(status.Stage, out var task))
-                        {
-                            if (current is not null && !current.IsFinished) current.Value = current.MaxValue;
-                            task = context.AddTask(Markup.Escape(status.Stage), maxValue: Math.Max(1, status.StepsTotal));
-                            stages[status.Stage] = task;
-                        }
-                        current = task;
-                        task.MaxValue = Math.Max(1, status.StepsTotal);
-                        task.Value = Math.Min(task.MaxValue, status.StepsDone);
-                        task.Description = Markup.Escape($"{status.Stage}: {status.Detail}");
-                        var p = latest();
-                        if (p is not null && p.Stage == status.Stage && p.Total > 0)
-                        {
-                            task.MaxValue = p.Total;
-                            task.Value = Math.Min(p.Total, p.Done);
-                            task.Description = Markup.Escape($"{p.Stage}: {p.Detail}" +
-                                (p.Loss is { } loss ? $" loss {loss:F4}" : "") + (p.ImagesPerSecond is { } ips ? $" {ips:F0} img/s" : ""));
-                        }
+                        if (current is not null && !current.IsFinished) current.Value = current.MaxValue;
+                        task = context.AddTask(Markup.Escape(status.Stage), maxValue: Math.Max(1, status.StepsTotal));
+                        stages[status.Stage] = task;
                     }
-                    if (IsTerminal(instance))
+                    current = task;
+                    task.MaxValue = Math.Max(1, status.StepsTotal);
+                    task.Value = Math.Min(task.MaxValue, status.StepsDone);
+                    task.Description = Markup.Escape($"{status.Stage}: {status.Detail}");
+                    var p = latest();
+                    if (p is not null && p.Stage == status.Stage && p.Total > 0)
                     {
-                        if (instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed)
-                            foreach (var task in stages.Values) task.Value = task.MaxValue;
-                        final = instance;
-                        return;
+                        task.MaxValue = p.Total;
+                        task.Value = Math.Min(p.Total, p.Done);
+                        task.Description = Markup.Escape($"{p.Stage}: {p.Detail}" +
+                            (p.Loss is { } loss ? $" loss {loss:F4}" : "") + (p.ImagesPerSecond is { } ips ? $" {ips:F0} img/s" : ""));
                     }
-                    await Task.Delay(400, cancellationToken);
-                }
+                }, TimeSpan.FromMilliseconds(400), cancellationToken);
+                if (final.RuntimeStatus == OrchestrationRuntimeStatus.Completed)
+                    foreach (var task in stages.Values) task.Value = task.MaxValue;
+                return final;
             });
-        return final!;
     }
-
-    private static bool IsTerminal(OrchestrationMetadata instance) =>
-        instance.RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
 
     private string? lastRecorded;
 
     /// <summary>Writes runs/&lt;id&gt;/status.json when the status changed, and returns the custom status.</summary>
     private async Task<RunStatus?> RecordStatusAsync(IArtifactStore store, OrchestrationMetadata instance, CancellationToken cancellationToken)
     {
-        var status = instance.SerializedCustomStatus is { } json
-            ? JsonSerializer.Deserialize<RunStatus>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web))
-            : null;
+        var status = RunLauncher.StatusOf(instance);
         string key = $"{instance.RuntimeStatus}|{instance.SerializedCustomStatus}";
         if (key != lastRecorded)
         {
             lastRecorded = key;
             string? failure = instance.FailureDetails is { } f ? FeatureAugCli.OneLine(InnermostMessage(f)) : null;
-            await store.WriteJsonAsync(StatusPath(instance.InstanceId),
+            await store.WriteJsonAsync(new RunLayout(instance.InstanceId).Status,
                 new RunStatusRecord(instance.InstanceId, instance.RuntimeStatus.ToString(), status, failure, DateTimeOffset.UtcNow), cancellationToken);
         }
         return status;
@@ -212,13 +188,13 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice e
     private static async Task ExportAsync(IArtifactStore store, RunResult result, string outputDirectory, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(outputDirectory);
-        foreach (string path in await store.ListAsync(ArtifactPath.RunReports(result.RunId), cancellationToken))
+        foreach (string path in await store.ListAsync(new RunLayout(result.RunId).Reports, cancellationToken))
             await store.DownloadToFileAsync(path, Path.Combine(outputDirectory, path[(path.LastIndexOf('/') + 1)..]), cancellationToken);
-        string model = EvaluateActivity.ModelPath(result.RunId);
+        string model = new RunLayout(result.RunId).Model;
         if (await store.ExistsAsync(model, cancellationToken))
             await store.DownloadToFileAsync(model, Path.Combine(outputDirectory, "model.safetensors"), cancellationToken);
         string checkpoints = Path.Combine(outputDirectory, "checkpoints");
-        foreach (string path in await store.ListAsync(ArtifactPath.RunCheckpoints(result.RunId), cancellationToken))
+        foreach (string path in await store.ListAsync(new RunLayout(result.RunId).Checkpoints, cancellationToken))
         {
             Directory.CreateDirectory(checkpoints);
             await store.DownloadToFileAsync(path, Path.Combine(checkpoints, path[(path.LastIndexOf('/') + 1)..]), cancellationToken);
@@ -249,3 +225,6 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice e
         output.WriteLine($"Report: {Path.Combine(outputDirectory, "report.md")}");
     }
 }
+
+/// <summary>What the CLI records of a run it follows, for `featureaug status` from another process.</summary>
+public sealed record RunStatusRecord(string RunId, string RuntimeStatus, RunStatus? Status, string? Failure, DateTimeOffset UpdatedUtc);

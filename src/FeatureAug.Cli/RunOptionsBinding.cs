@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Workflow;
+using FeatureAug.Workflow.Inputs;
 
 namespace FeatureAug.Cli;
 
@@ -58,9 +59,6 @@ internal sealed class RunOptionsBinding
         Description = "Replace fused features nearer their confusing class's mean than their tail class's by the real tail feature",
     };
 
-    public Option<string> Store { get; } = new("--store") { Description = "local | blob", DefaultValueFactory = _ => "local" };
-    public Option<string?> Connection { get; } = new("--connection") { Description = "Blob storage connection string (e.g. Azurite)" };
-    public Option<string?> AccountUrl { get; } = new("--account-url") { Description = "Blob account URL, authenticated with DefaultAzureCredential" };
     public Option<string?> RunId { get; } = new("--run-id") { Description = "Run id (default: derived from the time); re-using a finished id does no work" };
     public Option<string> Mode { get; } = new("--mode") { Description = "full | rebalance", DefaultValueFactory = _ => "full" };
     public Option<string?> ModelName { get; } = new("--model-name") { Description = "Registered model to create or rebalance" };
@@ -93,7 +91,7 @@ internal sealed class RunOptionsBinding
         Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, Model, Epochs, BatchSize, LearningRate,
         WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
         FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, HeadSampling, TailSampling, MatchFusedNorm, RejectAmbiguousFused,
-        Store, Connection, AccountUrl, RunId, Mode,
+        RunId, Mode,
         ModelName, ExtractShards, FuseActivities, Engine, EngineConnection, TaskHub, EngineLockSeconds, Concurrency, PromotionMargin,
     };
 

@@ -1,7 +1,8 @@
 using System.Globalization;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
 using FeatureAug.Workflow;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Triggers;
 using Microsoft.Extensions.Configuration;
 
 namespace FeatureAug.Functions;

@@ -1,5 +1,6 @@
 using FeatureAug.Core.Models;
 using FeatureAug.Core.Training;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
 using TorchSharp;
 using TorchSharp.PyBridge;

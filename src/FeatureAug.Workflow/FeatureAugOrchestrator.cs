@@ -1,4 +1,6 @@
 using FeatureAug.Core.Reporting;
+using FeatureAug.Workflow.Inputs;
+using FeatureAug.Workflow.Models;
 using Microsoft.DurableTask;
 
 namespace FeatureAug.Workflow;
@@ -109,27 +111,11 @@ public sealed class FeatureAugOrchestrator : TaskOrchestrator<RunRequest, RunRes
     }
 }
 
-/// <summary>
-/// How the tail classes are dealt to fusion activities. One activity per class costs the Durable engine a
-/// fixed dispatch overhead per class (about 250 ms on the embedded engine of a 2-core machine; a queue round
-/// trip on Azure Storage), which dominates at thousands of tail classes; so at most
-/// <see cref="ExecutionSettings.FuseActivities"/> activities are fanned out and each fuses its share one class
-/// after another. Round-robin over the plan's order, so rare and frequent classes mix in every share.
-/// Each class's bank depends only on that class (its own seed and draws), so the grouping changes no result.
-/// </summary>
-public static class FusionBatches
-{
-    public static IReadOnlyList<int[]> Assign(IReadOnlyList<int> tailClasses, int maxActivities)
-    {
-        ArgumentNullException.ThrowIfNull(tailClasses);
-        if (maxActivities < 1)
-            throw new ArgumentOutOfRangeException(nameof(maxActivities), maxActivities, "At least one fusion activity is needed.");
-        int count = Math.Min(tailClasses.Count, maxActivities);
-        return Enumerable.Range(0, count)
-            .Select(batch => tailClasses.Where((_, position) => position % count == batch).ToArray())
-            .ToList();
-    }
-}
+/// <summary>What the orchestration returns.</summary>
+public sealed record RunResult(string RunId, string ReportPath, string MarkdownPath, IReadOnlyDictionary<string, double> Top1, IReadOnlyDictionary<string, double> TailTop1, PromotionDecision? Promotion);
+
+/// <summary>The orchestration's custom status: what the run is doing now.</summary>
+public sealed record RunStatus(string Stage, string Detail, int StepsDone, int StepsTotal, DateTime UpdatedUtc, DateTime? EtaUtc);
 
 /// <summary>Retries with exponential backoff for transient failures; bad input is never retried.</summary>
 public static class WorkflowRetry
@@ -143,6 +129,3 @@ public static class WorkflowRetry
         HandleFailure = failure => !failure.IsCausedBy<InvalidRunInputException>(),
     });
 }
-
-/// <summary>Input a user must fix (bad data, bad options): retrying cannot help.</summary>
-public sealed class InvalidRunInputException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FeatureAug.Workflow.Inputs;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -30,25 +31,31 @@ public static class RunLauncher
         }
     }
 
-    /// <summary>Polls the instance, handing each new custom status to <paramref name="onStatus"/>, until it ends.</summary>
+    /// <summary>
+    /// Polls the run until it ends, handing every poll's instance to <paramref name="onPoll"/> (progress displays,
+    /// status records), and returns its final state.
+    /// </summary>
     public static async Task<OrchestrationMetadata> FollowAsync(
-        DurableTaskClient client, string runId, Action<RunStatus>? onStatus, TimeSpan pollInterval, CancellationToken cancellationToken)
+        DurableTaskClient client, string runId, Func<OrchestrationMetadata, CancellationToken, Task>? onPoll, TimeSpan pollInterval,
+        CancellationToken cancellationToken)
     {
-        string? lastStatus = null;
         while (true)
         {
             var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken)
                 ?? throw new InvalidOperationException($"Run '{runId}' does not exist.");
-            if (instance.SerializedCustomStatus is { } status && status != lastStatus)
-            {
-                lastStatus = status;
-                var parsed = JsonSerializer.Deserialize<RunStatus>(status, new JsonSerializerOptions(JsonSerializerDefaults.Web));
-                if (parsed is not null) onStatus?.Invoke(parsed);
-            }
-            if (instance.RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed
-                or OrchestrationRuntimeStatus.Terminated)
-                return instance;
+            if (onPoll is not null) await onPoll(instance, cancellationToken);
+            if (HasEnded(instance)) return instance;
             await Task.Delay(pollInterval, cancellationToken);
         }
     }
+
+    /// <summary>Whether the run completed, failed or was terminated.</summary>
+    public static bool HasEnded(OrchestrationMetadata instance) =>
+        instance.RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
+
+    /// <summary>The orchestration's custom status (stage, progress, ETA), or null before the first one.</summary>
+    public static RunStatus? StatusOf(OrchestrationMetadata instance) =>
+        instance.SerializedCustomStatus is { } json ? JsonSerializer.Deserialize<RunStatus>(json, StatusJson) : null;
+
+    private static readonly JsonSerializerOptions StatusJson = new(JsonSerializerDefaults.Web);
 }

@@ -26,11 +26,9 @@ public sealed class RunProgressHub(IArtifactStore store)
         if (previous != 0 && Stopwatch.GetElapsedTime(previous, now) < StoreInterval && progress.Done < progress.Total) return;
         lastWrite[progress.RunId] = now;
         // Progress is advisory: a failed write must never fail the activity that reported it.
-        _ = store.WriteJsonAsync(ProgressPath(progress.RunId), progress, CancellationToken.None)
+        _ = store.WriteJsonAsync(new RunLayout(progress.RunId).Progress, progress, CancellationToken.None)
             .ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
     }
-
-    public static string ProgressPath(string runId) => ArtifactPath.Combine(ArtifactPath.Run(runId), "progress.json");
 }
 
 /// <summary>

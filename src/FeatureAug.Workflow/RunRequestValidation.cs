@@ -1,6 +1,7 @@
 using System.Globalization;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Models;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
 
 namespace FeatureAug.Workflow;

@@ -1,4 +1,5 @@
 using FeatureAug.Core.Data;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
 
 namespace FeatureAug.Workflow;
@@ -12,13 +13,9 @@ public sealed class RunWorkspace(IArtifactStore store, WorkflowServiceOptions op
 {
     public IArtifactStore Store => store;
 
-    /// <summary>A fresh local directory for one activity's outputs; deleted by the caller when done.</summary>
-    public string NewScratchDirectory(string runId, string purpose)
-    {
-        string directory = Path.Combine(options.WorkDirectory, ArtifactPath.ValidateIdentifier(runId, "run id"), purpose + "-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(directory);
-        return directory;
-    }
+    /// <summary>A fresh local directory for one activity's outputs, deleted with its files when disposed.</summary>
+    public ScratchDirectory NewScratchDirectory(string runId, string purpose) =>
+        new(Path.Combine(options.WorkDirectory, ArtifactPath.ValidateIdentifier(runId, "run id"), purpose + "-" + Guid.NewGuid().ToString("N")[..8]));
 
     /// <summary>A local copy of an artifact, cached by path and SHA-256 so repeated reads download once.</summary>
     public async Task<string> GetLocalCopyAsync(string artifactPath, CancellationToken cancellationToken)
@@ -105,5 +102,25 @@ public sealed class RunWorkspace(IArtifactStore store, WorkflowServiceOptions op
         }
         catch (DatasetFormatException ex) { throw new InvalidRunInputException($"dataset: {ex.Message}", ex); }
         catch (ArgumentException ex) { throw new InvalidRunInputException($"dataset: {ex.Message}", ex); }
+    }
+}
+
+/// <summary>A local directory for the files TorchSharp writes by path before they are uploaded; deleted on dispose.</summary>
+public sealed class ScratchDirectory : IDisposable
+{
+    internal ScratchDirectory(string path)
+    {
+        Path = path;
+        Directory.CreateDirectory(path);
+    }
+
+    public string Path { get; }
+
+    /// <summary>The path of <paramref name="fileName"/> inside this directory.</summary>
+    public string File(string fileName) => System.IO.Path.Combine(Path, fileName);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
     }
 }

@@ -1,9 +1,11 @@
 using System.Text.Json;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
+using FeatureAug.Testing;
 using FeatureAug.Workflow;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Tests.Azurite;
-using FeatureAug.Workflow.Triggers;
 
 namespace FeatureAug.Functions.Tests;
 

@@ -1,6 +1,7 @@
 using System.Text;
-using FeatureAug.Workflow.Requests;
-using FeatureAug.Workflow.Triggers;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
+using FeatureAug.Workflow.Inputs;
 
 namespace FeatureAug.Functions.Tests;
 
@@ -45,7 +46,7 @@ public sealed class ManifestParsingTests
         Assert.Null(manifest.Mode);
         manifest.Validate("shelves", errors);
         Assert.True(errors.IsEmpty, errors.ToString());
-        Assert.Equal(new FeatureAug.Workflow.DatasetReference(Kind: "imagefolder", StoreName: "shelves", ImageSize: 32, Channels: 3),
+        Assert.Equal(new FeatureAug.Workflow.Inputs.DatasetReference(Kind: "imagefolder", StoreName: "shelves", ImageSize: 32, Channels: 3),
             manifest.ToDatasetReference());
     }
 

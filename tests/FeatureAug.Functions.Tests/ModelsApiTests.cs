@@ -1,9 +1,11 @@
 using System.Text;
 using FeatureAug.Core.Models;
 using FeatureAug.Functions.Api;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
+using FeatureAug.Testing;
 using FeatureAug.Workflow.Models;
-using FeatureAug.Workflow.Tests.Azurite;
-using FeatureAug.Workflow.Triggers;
+using FeatureAug.Workflow.Storage;
 
 namespace FeatureAug.Functions.Tests;
 

@@ -1,8 +1,10 @@
 using FeatureAug.Core.Fsa;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
+using FeatureAug.Testing;
 using FeatureAug.Workflow;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
-using FeatureAug.Workflow.Tests.Azurite;
-using FeatureAug.Workflow.Triggers;
 
 namespace FeatureAug.Functions.Tests;
 

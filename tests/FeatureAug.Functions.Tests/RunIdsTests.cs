@@ -1,5 +1,6 @@
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Triggers;
 
 namespace FeatureAug.Functions.Tests;
 

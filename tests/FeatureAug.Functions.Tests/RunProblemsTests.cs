@@ -1,7 +1,8 @@
 using FeatureAug.Core.Fsa;
 using FeatureAug.Functions.Api;
+using FeatureAug.Functions.Requests;
 using FeatureAug.Workflow;
-using FeatureAug.Workflow.Requests;
+using FeatureAug.Workflow.Inputs;
 
 namespace FeatureAug.Functions.Tests;
 

@@ -1,9 +1,12 @@
 using System.Text.Json;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Functions.Api;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
+using FeatureAug.Testing;
 using FeatureAug.Workflow;
-using FeatureAug.Workflow.Tests.Pipeline;
-using FeatureAug.Workflow.Triggers;
+using FeatureAug.Workflow.Inputs;
+using FeatureAug.Workflow.Storage;
 using Microsoft.DurableTask.Client;
 
 namespace FeatureAug.Functions.Tests;

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Testing;
 using FeatureAug.Workflow.Storage;
 using Microsoft.Extensions.Configuration;
 
@@ -49,7 +51,7 @@ public sealed class SettingsTests
 
     private static JsonElement RepositoryJson(string file)
     {
-        string path = Path.Combine(FeatureAug.Workflow.Tests.Azurite.AzuriteFixture.FindRepositoryRoot(), file);
+        string path = Path.Combine(FeatureAug.Testing.AzuriteFixture.FindRepositoryRoot(), file);
         using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         return document.RootElement.Clone();
     }

@@ -1,8 +1,8 @@
+using FeatureAug.LocalEngine;
+using FeatureAug.Testing;
 using FeatureAug.Workflow;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Tests.Azurite;
-using FeatureAug.Workflow.Tests.Pipeline;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,4 @@
 using FeatureAug.Functions.Triggers;
-using FeatureAug.Workflow.Triggers;
 
 namespace FeatureAug.Functions.Tests;
 

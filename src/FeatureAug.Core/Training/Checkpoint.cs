@@ -49,6 +49,9 @@ public static class Checkpoint
         WriteIndented = true,
     };
 
+    /// <summary>The file name of the manifest of epoch <paramref name="epoch"/>'s checkpoint (written last: it marks the checkpoint complete).</summary>
+    public static string ManifestFileName(int epoch) => $"epoch-{epoch.ToString("D4", CultureInfo.InvariantCulture)}.json";
+
     /// <summary>Writes the checkpoint of <paramref name="state"/>.Epoch and returns its manifest.</summary>
     public static CheckpointManifest Save(
         string directory, CheckpointState state, nn.Module model, IReadOnlyDictionary<string, Tensor> optimizerState)
@@ -72,7 +75,7 @@ public static class Checkpoint
         });
 
         var manifest = new CheckpointManifest(state, modelFile, modelSha, optimizerFile, optimizerSha);
-        WriteAtomically(Path.Combine(directory, stem + ".json"), stream => JsonSerializer.Serialize(stream, manifest, Json));
+        WriteAtomically(Path.Combine(directory, ManifestFileName(state.Epoch)), stream => JsonSerializer.Serialize(stream, manifest, Json));
         return manifest;
     }
 

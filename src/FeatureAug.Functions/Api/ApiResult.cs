@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using FeatureAug.Workflow.Requests;
+using FeatureAug.Functions.Requests;
 using Microsoft.AspNetCore.Mvc;
 
 namespace FeatureAug.Functions.Api;

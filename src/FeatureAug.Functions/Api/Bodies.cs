@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Functions.Requests;
 using FeatureAug.Workflow;
-using FeatureAug.Workflow.Requests;
+using FeatureAug.Workflow.Inputs;
 
 namespace FeatureAug.Functions.Api;
 

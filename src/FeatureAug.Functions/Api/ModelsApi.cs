@@ -1,8 +1,9 @@
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
 using FeatureAug.Workflow;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
-using FeatureAug.Workflow.Requests;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Triggers;
 
 namespace FeatureAug.Functions.Api;
 

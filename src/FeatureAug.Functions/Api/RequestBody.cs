@@ -1,4 +1,4 @@
-using FeatureAug.Workflow.Requests;
+using FeatureAug.Functions.Requests;
 
 namespace FeatureAug.Functions.Api;
 

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
 using FeatureAug.Workflow;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
-using FeatureAug.Workflow.Requests;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Triggers;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 

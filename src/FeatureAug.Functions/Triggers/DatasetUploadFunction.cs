@@ -1,7 +1,8 @@
 using Azure.Storage.Blobs;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Triggers;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;

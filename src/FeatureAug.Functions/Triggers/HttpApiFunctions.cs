@@ -1,7 +1,8 @@
 using FeatureAug.Functions.Api;
+using FeatureAug.Functions.Requests;
+using FeatureAug.Functions.Triggers;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Triggers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using FeatureAug.Core.Models;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
 using TorchSharp;
 using TorchSharp.PyBridge;

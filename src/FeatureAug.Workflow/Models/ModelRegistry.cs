@@ -1,3 +1,4 @@
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
 
 namespace FeatureAug.Workflow.Models;
@@ -153,3 +154,5 @@ public sealed class ModelRegistry(IArtifactStore store)
     private Task AppendHistoryAsync(string name, PromotionRecord record, CancellationToken cancellationToken) =>
         store.WriteJsonAsync(ArtifactPath.Combine(ArtifactPath.ModelHistory(name), $"{record.Version:D6}.json"), record, cancellationToken);
 }
+
+public sealed record PromotionDecision(bool Promoted, double? ChampionTop1, double ChallengerTop1, double Margin, string Reason);

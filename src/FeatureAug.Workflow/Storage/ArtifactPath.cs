@@ -28,20 +28,8 @@ public static class ArtifactPath
     public static string Dataset(string datasetName) =>
         $"{DatasetsRoot}/{ValidateIdentifier(datasetName, "dataset name")}";
 
-    /// <summary><c>runs/&lt;id&gt;</c>.</summary>
+    /// <summary><c>runs/&lt;id&gt;</c>; everything below it is laid out by <see cref="RunLayout"/>.</summary>
     public static string Run(string runId) => $"{RunsRoot}/{ValidateIdentifier(runId, "run id")}";
-
-    /// <summary><c>runs/&lt;id&gt;/checkpoints</c>.</summary>
-    public static string RunCheckpoints(string runId) => Run(runId) + "/checkpoints";
-
-    /// <summary><c>runs/&lt;id&gt;/features</c>.</summary>
-    public static string RunFeatures(string runId) => Run(runId) + "/features";
-
-    /// <summary><c>runs/&lt;id&gt;/fused</c>.</summary>
-    public static string RunFused(string runId) => Run(runId) + "/fused";
-
-    /// <summary><c>runs/&lt;id&gt;/reports</c>.</summary>
-    public static string RunReports(string runId) => Run(runId) + "/reports";
 
     /// <summary><c>models/&lt;name&gt;</c>.</summary>
     public static string Model(string modelName) => $"{ModelsRoot}/{ValidateIdentifier(modelName, "model name")}";

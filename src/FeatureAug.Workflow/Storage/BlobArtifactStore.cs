@@ -224,25 +224,12 @@ public sealed class BlobArtifactStore : IArtifactStore
         return paths;
     }
 
-    public async Task<ArtifactProperties> DownloadToFileAsync(string path, string localFilePath, CancellationToken cancellationToken)
-    {
-        await using var artifact = await OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
-        return await ArtifactFiles.SaveVerifiedAsync(artifact, localFilePath, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<ArtifactProperties> UploadFromFileAsync(string path, string localFilePath, CancellationToken cancellationToken)
-    {
-        ArtifactPath.Validate(path);
-        await using var source = ArtifactFiles.OpenForUpload(localFilePath);
-        return await WriteAsync(path, source, cancellationToken).ConfigureAwait(false);
-    }
-
     public async Task<LocalArtifactFile> GetLocalFileAsync(string path, string scratchDirectory, CancellationToken cancellationToken)
     {
         ArtifactPath.Validate(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(scratchDirectory);
         string copy = Path.Combine(Path.GetFullPath(scratchDirectory), $"{Guid.NewGuid():N}-{ArtifactFiles.FileNameOf(path)}");
-        var properties = await DownloadToFileAsync(path, copy, cancellationToken).ConfigureAwait(false);
+        var properties = await this.DownloadToFileAsync(path, copy, cancellationToken).ConfigureAwait(false);
         return new LocalArtifactFile(copy, properties, isTemporaryCopy: true);
     }
 

@@ -10,7 +10,7 @@ namespace FeatureAug.Workflow.Storage;
 /// whole. Every write is all-or-nothing: readers see the previous version or the new one, and a write
 /// that fails or is cancelled leaves the previous version in place. Every write records the content's
 /// SHA-256, and every full read (<see cref="OpenReadAsync"/> read to the end,
-/// <see cref="DownloadToFileAsync"/>, <see cref="GetLocalFileAsync"/>) checks it, throwing
+/// <see cref="ArtifactStoreFiles.DownloadToFileAsync"/>, <see cref="GetLocalFileAsync"/>) checks it, throwing
 /// <see cref="ArtifactIntegrityException"/> on a mismatch.
 /// </para>
 /// </summary>
@@ -53,16 +53,6 @@ public interface IArtifactStore
     /// prefix lists everything.
     /// </summary>
     Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Copies the artifact into <paramref name="localFilePath"/> (replacing it atomically) and checks its
-    /// SHA-256; the file is only put in place once the check passed.
-    /// </summary>
-    /// <exception cref="ArtifactNotFoundException">Nothing is stored at <paramref name="path"/>.</exception>
-    Task<ArtifactProperties> DownloadToFileAsync(string path, string localFilePath, CancellationToken cancellationToken);
-
-    /// <summary>Stores the content of <paramref name="localFilePath"/> at <paramref name="path"/>, like <see cref="WriteAsync"/>.</summary>
-    Task<ArtifactProperties> UploadFromFileAsync(string path, string localFilePath, CancellationToken cancellationToken);
 
     /// <summary>
     /// The artifact as a file on this machine, with its SHA-256 checked. The local store returns the

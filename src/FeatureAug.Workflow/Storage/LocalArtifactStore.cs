@@ -129,19 +129,6 @@ public sealed class LocalArtifactStore : IArtifactStore
         return Task.FromResult<IReadOnlyList<string>>(paths);
     }
 
-    public async Task<ArtifactProperties> DownloadToFileAsync(string path, string localFilePath, CancellationToken cancellationToken)
-    {
-        await using var artifact = await OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
-        return await ArtifactFiles.SaveVerifiedAsync(artifact, localFilePath, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<ArtifactProperties> UploadFromFileAsync(string path, string localFilePath, CancellationToken cancellationToken)
-    {
-        ArtifactPath.Validate(path);
-        await using var source = ArtifactFiles.OpenForUpload(localFilePath);
-        return await WriteAsync(path, source, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>Returns the file inside the root itself after reading it through once to check its SHA-256.</summary>
     public async Task<LocalArtifactFile> GetLocalFileAsync(string path, string scratchDirectory, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using FeatureAug.Core.Models;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
 using TorchSharp.PyBridge;

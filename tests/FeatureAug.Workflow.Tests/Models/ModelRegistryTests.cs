@@ -1,6 +1,6 @@
+using FeatureAug.Testing;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Tests.Azurite;
 
 namespace FeatureAug.Workflow.Tests.Models;
 

@@ -1,3 +1,5 @@
+using FeatureAug.Testing;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
 using Microsoft.DurableTask.Client;
 
@@ -27,7 +29,7 @@ public sealed class BadInputTests : IDisposable
         var (instance, store) = await RunAsync(TinyDataset.Request("empty-class", data));
         Assert.Equal(OrchestrationRuntimeStatus.Failed, instance.RuntimeStatus);
         Assert.Contains("class(es) 2 '2' have no training samples", PipelineHarness.Failure(instance));
-        Assert.Empty(await store.ListAsync(ArtifactPath.RunCheckpoints("empty-class"), default));
+        Assert.Empty(await store.ListAsync(new RunLayout("empty-class").Checkpoints, default));
     }
 
     [Fact]
@@ -59,6 +61,6 @@ public sealed class BadInputTests : IDisposable
         string failure = PipelineHarness.Failure(instance);
         Assert.True(failure.Contains("training diverged"), failure);
         Assert.Contains(nameof(InvalidRunInputException), failure);
-        Assert.Empty(await store.ListAsync(ArtifactPath.RunCheckpoints("diverge"), default));
+        Assert.Empty(await store.ListAsync(new RunLayout("diverge").Checkpoints, default));
     }
 }

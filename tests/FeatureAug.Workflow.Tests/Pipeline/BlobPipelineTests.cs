@@ -1,6 +1,6 @@
 using FeatureAug.Core.Reporting;
+using FeatureAug.Testing;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Tests.Azurite;
 using Microsoft.DurableTask.Client;
 
 namespace FeatureAug.Workflow.Tests.Pipeline;

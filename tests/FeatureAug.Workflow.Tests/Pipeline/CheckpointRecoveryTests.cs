@@ -1,19 +1,10 @@
+using FeatureAug.Testing;
 using FeatureAug.Workflow.Storage;
 using Microsoft.DurableTask.Client;
 
 namespace FeatureAug.Workflow.Tests.Pipeline;
 
-/// <summary>
-/// Tests that compare training results bit for bit. torch's thread count is process-wide and other
-/// activities change it, so these run alone, after the parallel tests.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class BitExactCollection
-{
-    public const string Name = "Bit-exact training";
-}
-
-[Collection(BitExactCollection.Name)]
+[Collection(TestCollections.BitExact)]
 public sealed class CheckpointRecoveryTests() : LocalPipelineTest("checkpoint-recovery")
 {
     [Fact]
@@ -22,7 +13,7 @@ public sealed class CheckpointRecoveryTests() : LocalPipelineTest("checkpoint-re
         var request = TinyDataset.Request("ck-1", DataDir) with { Training = TinyDataset.Request("x", DataDir).Training with { Epochs = 3 } };
         var (first, _) = await PipelineHarness.RunAsync(Options, request);
         Assert.True(first.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(first));
-        string checkpoints = ArtifactPath.RunCheckpoints("ck-1");
+        string checkpoints = new RunLayout("ck-1").Checkpoints;
         string epoch3 = ArtifactPath.Combine(checkpoints, "epoch-0003.model.safetensors");
         string originalEpoch3 = (await Store.GetPropertiesAsync(epoch3, default))!.Sha256!;
 

@@ -1,3 +1,4 @@
+using FeatureAug.Testing;
 using FeatureAug.Workflow.Storage;
 
 namespace FeatureAug.Workflow.Tests.Pipeline;

@@ -1,5 +1,7 @@
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
+using FeatureAug.Testing;
+using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
 using Microsoft.DurableTask.Client;
@@ -27,8 +29,8 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         Assert.All(report.Fusion!.BankSizes.Values, size => Assert.True(size > 0));
         Assert.Equal(TinyDataset.TrainCounts, report.Dataset.TrainCounts);
         foreach (string file in new[] { "report.md", "class-distribution.png", "per-class-accuracy.png", "feature-pca.png" })
-            Assert.True(await Store.ExistsAsync(ArtifactPath.Combine(ArtifactPath.RunReports("full-1"), file), default), file);
-        Assert.True(await Store.ExistsAsync(EvaluateActivity.ModelPath("full-1"), default));
+            Assert.True(await Store.ExistsAsync(ArtifactPath.Combine(new RunLayout("full-1").Reports, file), default), file);
+        Assert.True(await Store.ExistsAsync(new RunLayout("full-1").Model, default));
 
         // Two epoch chunks, one per activity; each computed exactly once.
         Assert.Equal(2, executions.ComputedCount("full-1", nameof(TrainBackboneActivity)));
@@ -50,7 +52,7 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
 
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
         var manifest = await Store.ReadJsonAsync<FeatureAug.Core.Fsa.FeatureShardManifest>(
-            ArtifactPath.Combine(ArtifactPath.RunFeatures("views-1"), FeatureAug.Core.Fsa.FeatureShardManifest.FileName), default);
+            ArtifactPath.Combine(new RunLayout("views-1").Features, FeatureAug.Core.Fsa.FeatureShardManifest.FileName), default);
         Assert.Equal(3, manifest.ViewsPerSample); // the clean view and two augmented ones
         Assert.Equal("float16", manifest.VectorsDType);
         Assert.Equal(TinyDataset.TrainCounts, manifest.ClassCounts);
@@ -98,17 +100,17 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         Assert.True(run.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(run));
         Assert.Equal(1, executions.ComputedCount("batch-one", nameof(FuseTailClassesActivity)));
         // Each stored bank is what fusing that class alone gives, from the run's own shards and plan inputs.
-        var inputs = await Store.ReadJsonAsync<PlanInputs>(PlanAugmentationActivity.PlanInputsPath("batch-one"), default);
+        var inputs = await Store.ReadJsonAsync<PlanInputs>(new RunLayout("batch-one").PlanInputs, default);
         var plan = FsaPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, batched.Fsa);
         var reader = FeatureShardReader.Open(Path.GetDirectoryName(
-            Store.GetFilePath(ArtifactPath.Combine(ArtifactPath.RunFeatures("batch-one"), FeatureShardManifest.FileName)))!);
+            Store.GetFilePath(ArtifactPath.Combine(new RunLayout("batch-one").Features, FeatureShardManifest.FileName)))!);
         Assert.Equal(new[] { 3, 4 }, plan.FusedClasses);
         foreach (int tail in plan.FusedClasses)
         {
             using var tailFeatures = reader.ReadClass(tail);
             var confusing = plan.ConfusingClasses[tail].Select(reader.ReadClass).ToList();
             using var alone = FeatureFusion.FuseTailClass(plan, tailFeatures, confusing);
-            using var stored = FeatureShardReader.ReadBank(Store.GetFilePath(FuseTailClassesActivity.BankPath("batch-one", tail)));
+            using var stored = FeatureShardReader.ReadBank(Store.GetFilePath(new RunLayout("batch-one").FusionBank(tail)));
             Assert.Equal(alone.Features.shape, stored.Features.shape);
             Assert.Equal(alone.Features.data<float>().ToArray(), stored.Features.data<float>().ToArray());
             Assert.Equal(alone.Statistics, stored.Statistics);
@@ -116,16 +118,16 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         }
 
         // As if the batch had been killed after its first class: only class 4's bank is fused again, the same bytes.
-        var class3 = (await Store.GetPropertiesAsync(FuseTailClassesActivity.BankPath("batch-one", 3), default))!.ETag;
-        byte[] class4 = await ReadBytesAsync(FuseTailClassesActivity.BankPath("batch-one", 4));
-        await Store.DeleteAsync(FuseTailClassesActivity.ResultPath("batch-one", 4), default);
-        await Store.DeleteAsync(FuseTailClassesActivity.BankPath("batch-one", 4), default);
+        var class3 = (await Store.GetPropertiesAsync(new RunLayout("batch-one").FusionBank(3), default))!.ETag;
+        byte[] class4 = await ReadBytesAsync(new RunLayout("batch-one").FusionBank(4));
+        await Store.DeleteAsync(new RunLayout("batch-one").FusionResult(4), default);
+        await Store.DeleteAsync(new RunLayout("batch-one").FusionBank(4), default);
         var (resumed, resumedExecutions) = await PipelineHarness.RunAsync(Options, batched);
 
         Assert.True(resumed.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(resumed));
         Assert.Equal(1, resumedExecutions.ComputedCount("batch-one", nameof(FuseTailClassesActivity)));
-        Assert.Equal(class3, (await Store.GetPropertiesAsync(FuseTailClassesActivity.BankPath("batch-one", 3), default))!.ETag);
-        Assert.Equal(class4, await ReadBytesAsync(FuseTailClassesActivity.BankPath("batch-one", 4)));
+        Assert.Equal(class3, (await Store.GetPropertiesAsync(new RunLayout("batch-one").FusionBank(3), default))!.ETag);
+        Assert.Equal(class4, await ReadBytesAsync(new RunLayout("batch-one").FusionBank(4)));
         Assert.Equal(run.ReadOutputAs<RunResult>()!.Top1, resumed.ReadOutputAs<RunResult>()!.Top1);
     }
 
@@ -134,11 +136,11 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
     {
         // A directory where the plan document must go makes the write fail, as a storage hiccup would;
         // it disappears a second later, before the first retry (2 s backoff).
-        string blocker = Store.GetFilePath(PlanAugmentationActivity.PlanPath("transient-1"));
+        string blocker = Store.GetFilePath(new RunLayout("transient-1").Plan);
         Directory.CreateDirectory(blocker);
         var request = TinyDataset.Request("transient-1", DataDir);
         var run = PipelineHarness.RunAsync(Options, request);
-        await WaitUntilAsync(() => Store.ExistsAsync(ExtractFeaturesActivity.PartPath("transient-1", 1), default));
+        await WaitUntilAsync(() => Store.ExistsAsync(new RunLayout("transient-1").ExtractPart(1), default));
         await Task.Delay(TimeSpan.FromSeconds(1));
         Directory.Delete(blocker);
         var (instance, executions) = await run;
@@ -151,7 +153,7 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
     [Fact]
     public async Task AFaultThatPersistsFailsTheRunWithItsReason()
     {
-        Directory.CreateDirectory(Store.GetFilePath(PlanAugmentationActivity.PlanPath("stuck-1")));
+        Directory.CreateDirectory(Store.GetFilePath(new RunLayout("stuck-1").Plan));
         var (instance, executions) = await PipelineHarness.RunAsync(Options, TinyDataset.Request("stuck-1", DataDir));
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, instance.RuntimeStatus);

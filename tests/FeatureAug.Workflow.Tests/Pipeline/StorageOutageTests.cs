@@ -1,5 +1,5 @@
+using FeatureAug.Testing;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Tests.Azurite;
 using Microsoft.DurableTask.Client;
 
 namespace FeatureAug.Workflow.Tests.Pipeline;
@@ -26,7 +26,7 @@ public sealed class StorageOutageTests : IDisposable
             var run = PipelineHarness.RunAsync(PipelineHarness.Options(storeOptions, Path.Combine(root, "work")), request);
 
             // Once Phase I has published its first checkpoint, storage disappears for 6 seconds.
-            string first = ArtifactPath.Combine(ArtifactPath.RunCheckpoints("outage-1"), "epoch-0001.json");
+            string first = ArtifactPath.Combine(new RunLayout("outage-1").Checkpoints, "epoch-0001.json");
             var deadline = DateTime.UtcNow + PipelineHarness.Timeout;
             while (!await store.ExistsAsync(first, default))
             {
@@ -41,7 +41,7 @@ public sealed class StorageOutageTests : IDisposable
             var (instance, executions) = await run;
             Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
             Assert.Equal(4, executions.ComputedCount("outage-1", nameof(TrainBackboneActivity)));
-            Assert.True(await store.ExistsAsync(ArtifactPath.Combine(ArtifactPath.RunReports("outage-1"), "report.json"), default));
+            Assert.True(await store.ExistsAsync(new RunLayout("outage-1").ReportJson, default));
         }
         finally
         {

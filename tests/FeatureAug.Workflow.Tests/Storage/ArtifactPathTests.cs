@@ -9,16 +9,16 @@ public sealed class ArtifactPathTests
     {
         Assert.Equal("datasets/fashion-mnist-lt", ArtifactPath.Dataset("fashion-mnist-lt"));
         Assert.Equal("runs/2024-06-01_r1", ArtifactPath.Run("2024-06-01_r1"));
-        Assert.Equal("runs/r1/checkpoints", ArtifactPath.RunCheckpoints("r1"));
-        Assert.Equal("runs/r1/features", ArtifactPath.RunFeatures("r1"));
-        Assert.Equal("runs/r1/fused", ArtifactPath.RunFused("r1"));
-        Assert.Equal("runs/r1/reports", ArtifactPath.RunReports("r1"));
+        Assert.Equal("runs/r1/checkpoints", new RunLayout("r1").Checkpoints);
+        Assert.Equal("runs/r1/features", new RunLayout("r1").Features);
+        Assert.Equal("runs/r1/fused", new RunLayout("r1").Fused);
+        Assert.Equal("runs/r1/reports", new RunLayout("r1").Reports);
         Assert.Equal("models/resnet.v2", ArtifactPath.Model("resnet.v2"));
         Assert.Equal("models/m/champion.json", ArtifactPath.ModelChampion("m"));
         Assert.Equal("models/m/history", ArtifactPath.ModelHistory("m"));
         Assert.Equal("models/m/heads", ArtifactPath.ModelHeads("m"));
         Assert.Equal("models/m/backbones", ArtifactPath.ModelBackbones("m"));
-        Assert.Equal("runs/r1/checkpoints/epoch-0003.pt", ArtifactPath.Combine(ArtifactPath.RunCheckpoints("r1"), "epoch-0003.pt"));
+        Assert.Equal("runs/r1/checkpoints/epoch-0003.pt", ArtifactPath.Combine(new RunLayout("r1").Checkpoints, "epoch-0003.pt"));
         Assert.Equal("models/m/history/0001.json", ArtifactPath.Combine("models/m", "history", "0001.json"));
     }
 

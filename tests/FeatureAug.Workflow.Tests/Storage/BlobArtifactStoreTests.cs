@@ -5,8 +5,8 @@ using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using FeatureAug.Testing;
 using FeatureAug.Workflow.Storage;
-using FeatureAug.Workflow.Tests.Azurite;
 
 namespace FeatureAug.Workflow.Tests.Storage;
 

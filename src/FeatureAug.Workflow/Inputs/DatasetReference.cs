@@ -1,0 +1,15 @@
+namespace FeatureAug.Workflow.Inputs;
+
+/// <summary>
+/// Where the data comes from. Either a local directory / preset (<see cref="DataDir"/>) or a data set
+/// uploaded to the artifact store under datasets/&lt;<see cref="StoreName"/>&gt;/ with its manifest.
+/// </summary>
+public sealed record DatasetReference(
+    string Kind = "fashion-mnist-lt",
+    string? DataDir = null,
+    string? StoreName = null,
+    double ImbalanceFactor = 100,
+    string Profile = "exp",
+    int? MaxPerClass = null,
+    int? ImageSize = null,
+    int Channels = 3);

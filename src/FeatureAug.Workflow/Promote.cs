@@ -1,0 +1,42 @@
+using FeatureAug.Core.Reporting;
+using FeatureAug.Workflow.Models;
+using FeatureAug.Workflow.Storage;
+
+namespace FeatureAug.Workflow;
+
+public sealed record PromoteInput(RunRequest Request, EvaluateResult Evaluation, BackboneReference Backbone);
+
+/// <summary>
+/// Step 8: makes the run's FSA head the model's champion when there is none, or when it beats the champion's
+/// balanced accuracy on the same held-out data by more than the margin. The pointer update is ETag-guarded.
+/// </summary>
+public sealed class PromoteActivity(RunWorkspace workspace, ModelRegistry registry, ActivityExecutionLog executions)
+    : FeatureAugActivity<PromoteInput, PromotionDecision>(executions)
+{
+    protected override string RunIdOf(PromoteInput input) => input.Request.RunId;
+
+    protected override async Task<PromotionDecision?> TryReuseAsync(PromoteInput input, CancellationToken cancellationToken) =>
+        (await workspace.Store.TryReadJsonAsync<PromotionDecision>(new RunLayout(input.Request.RunId).Promotion, cancellationToken))?.Value;
+
+    protected override async Task<PromotionDecision> ComputeAsync(PromoteInput input, CancellationToken cancellationToken)
+    {
+        var request = input.Request;
+        if (await registry.GetAsync(request.ModelName, cancellationToken) is null)
+        {
+            var summary = await workspace.Store.ReadJsonAsync<DatasetSummary>(new RunLayout(request.RunId).DatasetSummary, cancellationToken);
+            await registry.RegisterAsync(new ModelRecord(request.ModelName, request.Architecture, summary.Channels, summary.Classes,
+                request.Dataset, NightlyRebalance: false, DateTimeOffset.UtcNow), cancellationToken);
+        }
+        double challengerTop1 = input.Evaluation.Top1[MethodNames.FeatureSpaceAugmentation];
+        var challenger = new ChampionPointer(0, request.RunId, input.Backbone.CheckpointPath, input.Evaluation.HeadPath, input.Evaluation.ModelPath,
+            MethodNames.FeatureSpaceAugmentation, challengerTop1, DateTimeOffset.UtcNow);
+        // Compare on today's held-out data: Evaluate re-measured the champion there when it could.
+        var championToday = input.Evaluation is { ChampionRunId: { } championRun, ChampionTop1: { } championTop1 }
+            ? new ChampionEvaluation(championRun, championTop1)
+            : null;
+        var decision = await registry.TryPromoteAsync(
+            request.ModelName, challenger, request.Execution.PromotionMargin, championToday, cancellationToken);
+        await workspace.Store.WriteJsonAsync(new RunLayout(request.RunId).Promotion, decision, cancellationToken);
+        return decision;
+    }
+}

@@ -1,0 +1,61 @@
+using FeatureAug.Core.Data;
+using FeatureAug.Workflow.Inputs;
+using FeatureAug.Workflow.Storage;
+
+namespace FeatureAug.Workflow;
+
+/// <summary>Class counts and image shape of a validated data set.</summary>
+public sealed record DatasetSummary(
+    string Name,
+    IReadOnlyList<string> Classes,
+    int[] TrainCounts,
+    int[] TestCounts,
+    int Channels,
+    int Height,
+    int Width,
+    float[] Mean,
+    float[] Std);
+
+/// <summary>
+/// Step 1: loads the data set, checks class counts and the split, and records what later steps need
+/// (counts, shape, normalisation). Bad data fails the run here with a reason a user can act on.
+/// </summary>
+public sealed class ValidateDatasetActivity(RunWorkspace workspace, ActivityExecutionLog executions)
+    : FeatureAugActivity<RunRequest, DatasetSummary>(executions)
+{
+    protected override string RunIdOf(RunRequest input) => input.RunId;
+
+    protected override async Task<DatasetSummary?> TryReuseAsync(RunRequest input, CancellationToken cancellationToken) =>
+        (await workspace.Store.TryReadJsonAsync<DatasetSummary>(new RunLayout(input.RunId).DatasetSummary, cancellationToken))?.Value;
+
+    protected override async Task<DatasetSummary> ComputeAsync(RunRequest input, CancellationToken cancellationToken)
+    {
+        RunRequestValidation.Validate(input);
+        var split = await workspace.LoadDatasetAsync(input.Dataset, cancellationToken);
+        var summary = Summarise(split, input);
+        await workspace.Store.WriteJsonAsync(new RunLayout(input.RunId).DatasetSummary, summary, cancellationToken);
+        return summary;
+    }
+
+    /// <summary>Checks what the algorithm needs of the data and returns its summary.</summary>
+    public static DatasetSummary Summarise(DatasetSplit split, RunRequest request)
+    {
+        var train = split.Train;
+        var test = split.Test;
+        if (train.NumClasses < 2)
+            throw new InvalidRunInputException($"dataset: {split.Name} has {train.NumClasses} class; classification needs at least 2.");
+        var trainCounts = train.ClassCounts();
+        var empty = Enumerable.Range(0, trainCounts.Length).Where(c => trainCounts[c] == 0).ToList();
+        if (empty.Count > 0)
+            throw new InvalidRunInputException($"dataset: class(es) {string.Join(", ", empty.Select(c => $"{c} '{train.ClassNames[c]}'"))} have no training samples.");
+        if (test.Count == 0)
+            throw new InvalidRunInputException($"dataset: {split.Name} has no test images to evaluate on.");
+        if (test.NumClasses != train.NumClasses || test.Channels != train.Channels || test.Height != train.Height || test.Width != train.Width)
+            throw new InvalidRunInputException($"dataset: test set ({test.NumClasses} classes, {test.Channels}x{test.Height}x{test.Width}) does not match the training set ({train.NumClasses} classes, {train.Channels}x{train.Height}x{train.Width}).");
+        var fsaProblems = request.Fsa.Problems(train.NumClasses);
+        if (fsaProblems.Count > 0) throw new InvalidRunInputException("fsa: " + string.Join(" ", fsaProblems));
+        var normalization = Normalization.FromDataset(train);
+        return new DatasetSummary(split.Name, train.ClassNames.ToArray(), trainCounts, test.ClassCounts(),
+            train.Channels, train.Height, train.Width, normalization.Mean, normalization.Std);
+    }
+}

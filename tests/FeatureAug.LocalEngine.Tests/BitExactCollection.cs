@@ -1,0 +1,7 @@
+using FeatureAug.Testing;
+
+namespace FeatureAug.LocalEngine.Tests;
+
+/// <summary>See <see cref="TestCollections.BitExact"/>.</summary>
+[CollectionDefinition(TestCollections.BitExact, DisableParallelization = true)]
+public sealed class BitExactCollection;
