@@ -118,13 +118,13 @@ internal static class Accuracy
             using (var pooled = clean.Pooled())
             {
                 using var ce = PhaseTwo.CrossEntropy(phaseOne);
-                rows["ce"] = Score(ce, basePlan.Split);
+                rows[HeadMethod.CrossEntropy.Key()] = Score(ce, basePlan.Split);
                 using var tau = PhaseTwo.TauNormalized(phaseOne, paper.TauNorm);
-                rows["tauNorm"] = Score(tau, basePlan.Split);
+                rows[HeadMethod.TauNorm.Key()] = Score(tau, basePlan.Split);
                 using var noAug = PhaseTwo.TrainNoAug(pooled, basePlan.Split, paper with { Seed = seed }, phaseOne);
-                rows["noAug"] = Score(noAug.Head, basePlan.Split);
+                rows[HeadMethod.NoAug.Key()] = Score(noAug.Head, basePlan.Split);
                 using var crt = PhaseTwo.TrainCrt(pooled, paper with { Seed = seed }, phaseOne);
-                rows["crt"] = Score(crt.Head, basePlan.Split);
+                rows[HeadMethod.Crt.Key()] = Score(crt.Head, basePlan.Split);
             }
             foreach (var variant in variants)
                 rows[variant.Name] = RunFsa(FeaturesWith(variant.NeedsViews ? 2 : 0), phaseOne, variant.Apply(paper with { Seed = seed }), Score);
@@ -159,7 +159,7 @@ internal static class Accuracy
     /// <summary>The FSA variants tried; "fsa" is the paper. Each changes one or two things, named in the variant.</summary>
     public static IReadOnlyList<Variant> Variants() =>
     [
-        new("fsa", o => o),
+        new(HeadMethod.Fsa.Key(), o => o),
         new("fsa+headBalanced", o => o with { HeadSampling = GroupSampling.ClassBalanced }),
         new("fsa+matchNorm", o => o with { MatchFusedNorm = true }),
         new("fsa+matchNorm+headBalanced", o => o with { MatchFusedNorm = true, HeadSampling = GroupSampling.ClassBalanced }),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using FeatureAug.Core.Fsa;
 using ScottPlot;
 
 namespace FeatureAug.Bench;
@@ -8,7 +9,7 @@ namespace FeatureAug.Bench;
 /// <summary>Aggregates the per-run rows of <see cref="Accuracy"/> into fashion-mnist-lt.md/.json and the sweep heat map.</summary>
 internal static class AccuracyReport
 {
-    private static readonly string[] Baselines = ["ce", "noAug", "crt", "tauNorm", "fsa"];
+    private static readonly IReadOnlyList<string> Baselines = HeadMethods.Keys;
 
     public static void Write(List<Dictionary<string, object?>> log, string output, Dictionary<string, object> protocol)
     {
@@ -38,13 +39,13 @@ internal static class AccuracyReport
             entry["fsaBest"] = bestSummary;
             json[F($"if{imbalance}")] = entry;
 
-            int seeds = byMethod["ce"].Count;
+            int seeds = byMethod[HeadMethod.CrossEntropy.Key()].Count;
             md.AppendLine(F($"## IF {imbalance} ({seeds} seed(s); mean ± std in %, test set; val = held-out 20 % of the training classes)"));
             md.AppendLine();
             md.AppendLine("| method | val top-1 | top-1 | head | tail | many | medium | few |");
             md.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var name in Baselines.Where(byMethod.ContainsKey).Append(best))
-                md.AppendLine(Row(name == best && name != "fsa" ? $"**FSA best (val-selected): {name}**" : name == "fsa" ? "FSA (paper)" : name, byMethod[name]));
+                md.AppendLine(Row(name == best && name != HeadMethod.Fsa.Key() ? $"**FSA best (val-selected): {name}**" : name == HeadMethod.Fsa.Key() ? "FSA (paper)" : name, byMethod[name]));
             md.AppendLine();
             md.AppendLine("Every FSA variant tried (selection by mean val top-1; test shown for the record, not used to choose):");
             md.AppendLine();

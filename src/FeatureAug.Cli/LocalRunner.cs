@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using FeatureAug.Core.Data;
+using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow;
 using FeatureAug.Workflow.Inputs;
@@ -214,10 +215,10 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice e
         output.WriteLine();
         output.WriteLine($"Balanced test accuracy, {report.Dataset.Name}, {report.Model.Architecture} ({report.Model.Epochs} epochs):");
         output.WriteLine($"{"method",-10}{"overall",9}{"head",9}{"tail",9}{"many",9}{"medium",9}{"few",9}");
-        foreach (string key in MethodNames.All.Where(report.Methods.ContainsKey))
+        foreach (var method in HeadMethods.All.Where(m => report.Methods.ContainsKey(m.Key())))
         {
-            var m = report.Methods[key];
-            output.WriteLine($"{MethodNames.Display(key),-10}{Percent(m.Top1),9}{Percent(m.HeadTop1),9}{Percent(m.TailTop1),9}{Percent(m.Many),9}{Percent(m.Medium),9}{Percent(m.Few),9}");
+            var m = report.Methods[method.Key()];
+            output.WriteLine($"{method.Display(),-10}{Percent(m.Top1),9}{Percent(m.HeadTop1),9}{Percent(m.TailTop1),9}{Percent(m.Many),9}{Percent(m.Medium),9}{Percent(m.Few),9}");
         }
         output.WriteLine($"Head classes {string.Join(",", report.Split.HeadClasses)}; tail classes {string.Join(",", report.Split.TailClasses)}.");
         output.WriteLine("Timings: " + string.Join(", ", report.Timings.Select(t => $"{t.Key} {t.Value.ToString("F1", CultureInfo.InvariantCulture)}")));

@@ -54,12 +54,12 @@ public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry regis
         var heads = new Dictionary<string, ClassifierHead>();
         try
         {
-            heads[MethodNames.CrossEntropy] = ClassifierHead.FromLinear(model.Classifier);
+            heads[HeadMethod.CrossEntropy.Key()] = ClassifierHead.FromLinear(model.Classifier);
             foreach (var trained in input.Heads)
                 heads[trained.Method] = HeadFiles.Load(await workspace.GetLocalCopyAsync(trained.Path, cancellationToken));
-            heads[MethodNames.TauNormalisation] = PhaseTwo.TauNormalized(heads[MethodNames.CrossEntropy], request.Fsa.TauNorm);
+            heads[HeadMethod.TauNorm.Key()] = PhaseTwo.TauNormalized(heads[HeadMethod.CrossEntropy.Key()], request.Fsa.TauNorm);
 
-            var methods = MethodNames.All.Where(heads.ContainsKey)
+            var methods = HeadMethods.Keys.Where(heads.ContainsKey)
                 .ToDictionary(m => m, m => ClassificationMetrics.Compute(heads[m].Predict(testPooled), testLabels, trainCounts, headClasses));
 
             // The champion on today's held-out data, when it sits on this very backbone (Rebalance mode).
@@ -75,7 +75,7 @@ public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry regis
             using var scratch = workspace.NewScratchDirectory(runId, "evaluate");
             {
                 // The final model: frozen backbone with the FSA head, PyTorch names, one file.
-                heads[MethodNames.FeatureSpaceAugmentation].CopyInto(model.Classifier);
+                heads[HeadMethod.Fsa.Key()].CopyInto(model.Classifier);
                 string modelFile = scratch.File("model.safetensors");
                 model.save_safetensors(modelFile);
                 await workspace.Store.UploadFromFileAsync(layout.Model, modelFile, cancellationToken);
@@ -92,7 +92,7 @@ public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry regis
                 var result = new EvaluateResult(
                     layout.ReportJson, layout.ReportMarkdown,
                     methods.ToDictionary(kv => kv.Key, kv => kv.Value.Top1), methods.ToDictionary(kv => kv.Key, kv => kv.Value.TailTop1),
-                    layout.Model, layout.Head(MethodNames.FeatureSpaceAugmentation),
+                    layout.Model, layout.Head(HeadMethod.Fsa.Key()),
                     championTop1 is null ? null : champion!.RunId, championTop1);
                 await workspace.Store.WriteJsonAsync(layout.Evaluation, result, cancellationToken);
                 return result;
@@ -107,7 +107,7 @@ public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry regis
     private static RunReport BuildReport(EvaluateInput input, DatasetSplit split, IReadOnlyDictionary<string, ClassificationMetrics> methods, double evaluateSeconds)
     {
         var request = input.Request;
-        var fsaHead = input.Heads.FirstOrDefault(h => h.Method == MethodNames.FeatureSpaceAugmentation);
+        var fsaHead = input.Heads.FirstOrDefault(h => h.Method == HeadMethod.Fsa.Key());
         var warnings = new List<string>();
         if (fsaHead is not null && fsaHead.ReuseFactor > 1.0)
             warnings.Add($"Fused features were reused (reuse factor {fsaHead.ReuseFactor:F2} > 1): the banks are smaller than Phase II draws.");

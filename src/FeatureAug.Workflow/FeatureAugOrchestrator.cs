@@ -1,4 +1,4 @@
-using FeatureAug.Core.Reporting;
+using FeatureAug.Core.Fsa;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
 using Microsoft.DurableTask;
@@ -86,11 +86,11 @@ public sealed class FeatureAugOrchestrator : TaskOrchestrator<RunRequest, RunRes
 
         var trainedMethods = new[]
         {
-            MethodNames.NoAugmentation, MethodNames.ClassifierRetraining, MethodNames.FeatureSpaceAugmentation,
+            HeadMethod.NoAug, HeadMethod.Crt, HeadMethod.Fsa,
         };
-        Status("FineTuneHead", string.Join(", ", trainedMethods.Select(MethodNames.Display)), 0, trainedMethods.Length);
+        Status("FineTuneHead", string.Join(", ", trainedMethods.Select(m => m.Display())), 0, trainedMethods.Length);
         var heads = await Task.WhenAll(trainedMethods.Select(method => context.CallActivityAsync<HeadResult>(
-            nameof(FineTuneHeadActivity), new FineTuneInput(request, dataset, backbone, plan, fused, method, shards), retry)));
+            nameof(FineTuneHeadActivity), new FineTuneInput(request, dataset, backbone, plan, fused, method.Key(), shards), retry)));
         double fineTuneSeconds = heads.Max(h => h.Seconds);
 
         Status("Evaluate", "test accuracy of every method, report", 0, 1);

@@ -57,7 +57,7 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
         using var phaseOne = ClassifierHead.FromLinear(model.Classifier);
 
         HeadTrainingResult trained;
-        if (input.Method == MethodNames.FeatureSpaceAugmentation)
+        if (input.Method == HeadMethod.Fsa.Key())
         {
             var banks = new List<FusionBank>();
             try
@@ -74,11 +74,11 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
                 foreach (var bank in banks) bank.Dispose();
             }
         }
-        else if (input.Method == MethodNames.NoAugmentation)
+        else if (input.Method == HeadMethod.NoAug.Key())
         {
             trained = PhaseTwo.TrainNoAug(pooled, plan.Split, request.Fsa, phaseOne, cancellationToken);
         }
-        else if (input.Method == MethodNames.ClassifierRetraining)
+        else if (input.Method == HeadMethod.Crt.Key())
         {
             trained = PhaseTwo.TrainCrt(pooled, request.Fsa, phaseOne, cancellationToken);
         }
@@ -91,7 +91,7 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
         {
             float finalLoss = trained.Losses.Length > 0 ? trained.Losses[^1] : float.NaN;
             if (!float.IsFinite(finalLoss) || !torch.isfinite(trained.Head.Weight).all().item<bool>())
-                throw new InvalidRunInputException($"Phase II of {MethodNames.Display(input.Method)} diverged (final loss {finalLoss}); lower --finetune-lr. No head was written.");
+                throw new InvalidRunInputException($"Phase II of {HeadMethods.FromKey(input.Method).Display()} diverged (final loss {finalLoss}); lower --finetune-lr. No head was written.");
             var layout = new RunLayout(runId);
             using (var scratch = workspace.NewScratchDirectory(runId, "head"))
             {

@@ -1,4 +1,4 @@
-using FeatureAug.Core.Reporting;
+using FeatureAug.Core.Fsa;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
 
@@ -27,9 +27,9 @@ public sealed class PromoteActivity(RunWorkspace workspace, ModelRegistry regist
             await registry.RegisterAsync(new ModelRecord(request.ModelName, request.Architecture, summary.Channels, summary.Classes,
                 request.Dataset, NightlyRebalance: false, DateTimeOffset.UtcNow), cancellationToken);
         }
-        double challengerTop1 = input.Evaluation.Top1[MethodNames.FeatureSpaceAugmentation];
+        double challengerTop1 = input.Evaluation.Top1[HeadMethod.Fsa.Key()];
         var challenger = new ChampionPointer(0, request.RunId, input.Backbone.CheckpointPath, input.Evaluation.HeadPath, input.Evaluation.ModelPath,
-            MethodNames.FeatureSpaceAugmentation, challengerTop1, DateTimeOffset.UtcNow);
+            HeadMethod.Fsa.Key(), challengerTop1, DateTimeOffset.UtcNow);
         // Compare on today's held-out data: Evaluate re-measured the champion there when it could.
         var championToday = input.Evaluation is { ChampionRunId: { } championRun, ChampionTop1: { } championTop1 }
             ? new ChampionEvaluation(championRun, championTop1)

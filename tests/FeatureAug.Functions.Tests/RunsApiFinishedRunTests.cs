@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Functions.Api;
 using FeatureAug.Functions.Requests;
@@ -66,9 +67,9 @@ public sealed class RunsApiFinishedRunTests : IAsyncLifetime
         await using (var stored = await _engine.Store.OpenReadAsync(result.ReportPath, default))
         using (var reader = new StreamReader(stored))
             report = RunReport.FromJson(await reader.ReadToEndAsync());
-        Assert.Equal(MethodNames.All.Order(StringComparer.Ordinal), result.Top1.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(MethodNames.All.Order(StringComparer.Ordinal), result.TailTop1.Keys.Order(StringComparer.Ordinal));
-        foreach (string method in MethodNames.All)
+        Assert.Equal(HeadMethods.Keys.Order(StringComparer.Ordinal), result.Top1.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(HeadMethods.Keys.Order(StringComparer.Ordinal), result.TailTop1.Keys.Order(StringComparer.Ordinal));
+        foreach (string method in HeadMethods.Keys)
         {
             Assert.Equal(report.Methods[method].Top1, result.Top1[method]);
             Assert.Equal(report.Methods[method].TailTop1, result.TailTop1[method]);
@@ -82,7 +83,7 @@ public sealed class RunsApiFinishedRunTests : IAsyncLifetime
         Assert.Equal("Completed", root.GetProperty("status").GetProperty("stage").GetString());
         Assert.Equal(result.ReportPath, root.GetProperty("result").GetProperty("reportPath").GetString());
         Assert.Equal(_engine.Store.Description, root.GetProperty("reportStore").GetString());
-        foreach (string method in MethodNames.All)
+        foreach (string method in HeadMethods.Keys)
         {
             Assert.Equal(report.Methods[method].Top1, root.GetProperty("result").GetProperty("top1").GetProperty(method).GetDouble());
             Assert.Equal(report.Methods[method].TailTop1, root.GetProperty("result").GetProperty("tailTop1").GetProperty(method).GetDouble());

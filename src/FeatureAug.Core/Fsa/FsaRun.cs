@@ -2,21 +2,6 @@ using System.Diagnostics;
 
 namespace FeatureAug.Core.Fsa;
 
-/// <summary>The classifier heads a run compares side by side (spec/fsa.md, "Baselines").</summary>
-public enum HeadMethod
-{
-    /// <summary>The Phase-I FC as it is.</summary>
-    CrossEntropy,
-    /// <summary>Phase II with the fused slots filled with real tail samples.</summary>
-    NoAug,
-    /// <summary>Classifier re-training with class-balanced sampling.</summary>
-    Crt,
-    /// <summary>FC rows divided by ||w_c||^tau.</summary>
-    TauNorm,
-    /// <summary>Feature Space Augmentation.</summary>
-    Fsa,
-}
-
 /// <summary>Everything the in-process FSA part produced. Owns the heads and banks.</summary>
 public sealed class FsaRunResult : IDisposable
 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FeatureAug.Core.Fsa;
 
 namespace FeatureAug.Core.Reporting;
 
@@ -20,27 +21,27 @@ public static class MarkdownReport
         md.AppendLine($"Tail classes: {string.Join(", ", report.Split.TailClasses.Select(c => ClassLabel(report, c)))}");
         md.AppendLine();
 
-        var methods = MethodNames.All.Where(report.Methods.ContainsKey).ToList();
+        var methods = HeadMethods.All.Where(m => report.Methods.ContainsKey(m.Key())).ToList();
         md.AppendLine("## Accuracy (balanced test set)");
         md.AppendLine();
         md.AppendLine("| method | overall | head | tail | many | medium | few |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-        foreach (string key in methods)
+        foreach (var method in methods)
         {
-            var m = report.Methods[key];
-            md.AppendLine($"| {MethodNames.Display(key)} | {Percent(m.Top1)} | {Percent(m.HeadTop1)} | {Percent(m.TailTop1)} | " +
+            var m = report.Methods[method.Key()];
+            md.AppendLine($"| {method.Display()} | {Percent(m.Top1)} | {Percent(m.HeadTop1)} | {Percent(m.TailTop1)} | " +
                           $"{Percent(m.Many)} | {Percent(m.Medium)} | {Percent(m.Few)} |");
         }
         md.AppendLine();
 
         md.AppendLine("## Per-class accuracy");
         md.AppendLine();
-        md.AppendLine("| class | train | " + string.Join(" | ", methods.Select(MethodNames.Display)) + " |");
+        md.AppendLine("| class | train | " + string.Join(" | ", methods.Select(m => m.Display())) + " |");
         md.AppendLine("|---|---:|" + string.Concat(methods.Select(_ => "---:|")));
         for (int c = 0; c < report.Dataset.Classes.Count; c++)
         {
             md.Append($"| {ClassLabel(report, c)} | {report.Dataset.TrainCounts[c]} |");
-            foreach (string key in methods) md.Append($" {Percent(report.Methods[key].PerClass[c])} |");
+            foreach (var method in methods) md.Append($" {Percent(report.Methods[method.Key()].PerClass[c])} |");
             md.AppendLine();
         }
         md.AppendLine();

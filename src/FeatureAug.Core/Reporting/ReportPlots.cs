@@ -1,3 +1,4 @@
+using FeatureAug.Core.Fsa;
 using ScottPlot;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -40,7 +41,7 @@ public static class ReportPlots
     public static void PerClassAccuracy(RunReport report, string path)
     {
         var plot = new Plot();
-        var methods = MethodNames.All.Where(report.Methods.ContainsKey).ToList();
+        var methods = HeadMethods.All.Where(m => report.Methods.ContainsKey(m.Key())).ToList();
         int classes = report.Dataset.Classes.Count;
         double groupWidth = 0.8, barWidth = groupWidth / methods.Count;
         var palette = new ScottPlot.Palettes.Category10();
@@ -48,7 +49,7 @@ public static class ReportPlots
         for (int m = 0; m < methods.Count; m++)
         {
             var color = palette.GetColor(m);
-            var perClass = report.Methods[methods[m]].PerClass;
+            var perClass = report.Methods[methods[m].Key()].PerClass;
             for (int c = 0; c < classes; c++)
             {
                 bars.Add(new Bar
@@ -59,7 +60,7 @@ public static class ReportPlots
                     FillColor = color,
                 });
             }
-            plot.Legend.ManualItems.Add(new LegendItem { LabelText = MethodNames.Display(methods[m]), FillColor = color });
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = methods[m].Display(), FillColor = color });
         }
         plot.Add.Bars(bars);
         plot.ShowLegend(Alignment.LowerLeft);

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FeatureAug.Core.Evaluation;
+using FeatureAug.Core.Fsa;
 
 namespace FeatureAug.Core.Reporting;
 
 /// <summary>
 /// Everything a run reports, serialised as report.json (camelCase, accuracies as fractions).
-/// Method keys are the stable names ce, noAug, crt, tauNorm, fsa.
+/// Method keys are the stable keys of <see cref="HeadMethods.Key"/>: ce, noAug, crt, tauNorm, fsa.
 /// </summary>
 public sealed record RunReport
 {
@@ -52,27 +53,4 @@ public sealed record MethodResult(
 {
     public static MethodResult From(ClassificationMetrics metrics) =>
         new(metrics.Top1, metrics.HeadTop1, metrics.TailTop1, metrics.Many, metrics.Medium, metrics.Few, metrics.PerClass);
-}
-
-/// <summary>The stable method keys and their display names, in report order.</summary>
-public static class MethodNames
-{
-    public const string CrossEntropy = "ce";
-    public const string NoAugmentation = "noAug";
-    public const string ClassifierRetraining = "crt";
-    public const string TauNormalisation = "tauNorm";
-    public const string FeatureSpaceAugmentation = "fsa";
-
-    public static readonly IReadOnlyList<string> All =
-        new[] { CrossEntropy, NoAugmentation, ClassifierRetraining, TauNormalisation, FeatureSpaceAugmentation };
-
-    public static string Display(string key) => key switch
-    {
-        CrossEntropy => "CE",
-        NoAugmentation => "No-Aug",
-        ClassifierRetraining => "cRT",
-        TauNormalisation => "tau-norm",
-        FeatureSpaceAugmentation => "FSA",
-        _ => key,
-    };
 }

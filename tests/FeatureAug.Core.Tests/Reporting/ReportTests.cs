@@ -1,4 +1,5 @@
 using FeatureAug.Core.Evaluation;
+using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 
 namespace FeatureAug.Core.Tests.Reporting;
@@ -20,8 +21,8 @@ public class ReportTests
             Fusion = new FusionSection(new Dictionary<string, int> { ["1"] = 40, ["2"] = 12 }, 0.95, 3),
             Methods = new Dictionary<string, MethodResult>
             {
-                [MethodNames.CrossEntropy] = MethodResult.From(ce),
-                [MethodNames.FeatureSpaceAugmentation] = MethodResult.From(fsa),
+                [HeadMethod.CrossEntropy.Key()] = MethodResult.From(ce),
+                [HeadMethod.Fsa.Key()] = MethodResult.From(fsa),
             },
             Timings = new Dictionary<string, double> { ["phase1Seconds"] = 12.5 },
         };

@@ -1,3 +1,4 @@
+using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Testing;
 using FeatureAug.Workflow.Storage;
@@ -27,7 +28,7 @@ public sealed class BlobPipelineTests(AzuriteFixture azurite) : IDisposable
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
         var store = ArtifactStoreFactory.Create(storeOptions);
         var report = await store.ReadJsonAsync<RunReport>(instance.ReadOutputAs<RunResult>()!.ReportPath, default);
-        Assert.Equal(MethodNames.All.Count, report.Methods.Count);
+        Assert.Equal(HeadMethods.Keys.Count, report.Methods.Count);
         var stored = await store.ListAsync(ArtifactPath.Run("blob-1"), default);
         Assert.Contains(stored, p => p.EndsWith("/checkpoints/epoch-0002.model.safetensors", StringComparison.Ordinal));
         Assert.Contains(stored, p => p.EndsWith("/fused/class-0003.safetensors", StringComparison.Ordinal));

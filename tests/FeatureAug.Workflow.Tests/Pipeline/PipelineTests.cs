@@ -18,7 +18,7 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
 
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
         var result = instance.ReadOutputAs<RunResult>()!;
-        Assert.Equal(MethodNames.All.OrderBy(m => m), result.Top1.Keys.OrderBy(m => m));
+        Assert.Equal(HeadMethods.Keys.OrderBy(m => m), result.Top1.Keys.OrderBy(m => m));
         Assert.All(result.Top1.Values, top1 => Assert.InRange(top1, 0.0, 1.0));
 
         var report = RunReport.FromJson(await ReadTextAsync(result.ReportPath));
