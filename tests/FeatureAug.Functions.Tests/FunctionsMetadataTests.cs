@@ -49,6 +49,17 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("Function", trigger.GetProperty("authLevel").GetString());
     }
 
+    [Theory]
+    [InlineData("Microsoft.DurableTask.InProcessTestHost.dll")]
+    [InlineData("DurableTask.AzureStorage.dll")]
+    [InlineData("FeatureAug.LocalEngine.dll")]
+    [InlineData("FeatureAug.Cli.dll")]
+    public void TheAppShipsNoLocalEngine(string file)
+    {
+        Assert.True(File.Exists(Path.Combine(OutputDirectory, "FeatureAug.Workflow.dll")), $"{OutputDirectory} holds no built app.");
+        Assert.False(File.Exists(Path.Combine(OutputDirectory, file)), $"The Functions app carries {file}, which only local runs and tests need.");
+    }
+
     [Fact]
     public void EveryHttpFunction_NeedsAFunctionKey()
     {
