@@ -160,9 +160,51 @@ internal sealed class RunOptionsBinding
             ImageSize: parse.GetValue(ImageSize),
             Channels: parse.GetValue(Channels));
         var request = new RunRequest(runId, data, modelName, architecture, runMode, training, fsa, execution);
-        RunRequestValidation.Validate(request);
+        var problems = RunRequestValidation.Problems(request);
+        if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems.Select(Describe)));
         return request;
     }
+
+    /// <summary>A request problem in the CLI's words: the flag that sets the field, else the field itself.</summary>
+    public string Describe(RequestProblem problem) =>
+        (FlagOf.TryGetValue(problem.Field, out var option) ? option.Name : problem.Field) + " " + problem.Message;
+
+    /// <summary>The one table from run-request fields to the options that set them.</summary>
+    private IReadOnlyDictionary<string, Option> FlagOf => new Dictionary<string, Option>(StringComparer.Ordinal)
+    {
+        ["runId"] = RunId,
+        ["modelName"] = ModelName,
+        ["architecture"] = Model,
+        ["dataset.kind"] = Dataset,
+        ["dataset.dataDir"] = DataDir,
+        ["dataset.imbalanceFactor"] = ImbalanceFactor,
+        ["dataset.profile"] = Profile,
+        ["dataset.maxPerClass"] = MaxPerClass,
+        ["dataset.imageSize"] = ImageSize,
+        ["dataset.channels"] = Channels,
+        ["training.epochs"] = Epochs,
+        ["training.batchSize"] = BatchSize,
+        ["training.learningRate"] = LearningRate,
+        ["training.weightDecay"] = WeightDecay,
+        ["training.warmupEpochs"] = WarmupEpochs,
+        ["training.schedule"] = Schedule,
+        ["training.epochsPerActivity"] = EpochsPerActivity,
+        ["execution.device"] = Device,
+        ["execution.threads"] = Threads,
+        ["execution.seed"] = Seed,
+        ["execution.extractShards"] = ExtractShards,
+        ["execution.fuseActivities"] = FuseActivities,
+        ["execution.promotionMargin"] = PromotionMargin,
+        ["fsa.tauS"] = TauS,
+        ["fsa.tauG"] = TauG,
+        ["fsa.headRatio"] = HeadRatio,
+        ["fsa.na"] = Na,
+        ["fsa.nf"] = Nf,
+        ["fsa.nt"] = Nt,
+        ["fsa.fineTuneIterations"] = FineTuneIterations,
+        ["fsa.fineTuneLearningRate"] = FineTuneLearningRate,
+        ["fsa.views"] = Views,
+    };
 
     private static GroupSampling ParseGroupSampling(string option, string value) => value switch
     {

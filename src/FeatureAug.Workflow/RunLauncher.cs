@@ -14,7 +14,6 @@ public static class RunLauncher
     /// </summary>
     public static async Task<bool> StartOrAttachAsync(DurableTaskClient client, RunRequest request, CancellationToken cancellationToken)
     {
-        RunRequestValidation.Validate(request);
         var existing = await client.GetInstanceAsync(request.RunId, getInputsAndOutputs: false, cancellationToken);
         if (existing is not null) return false;
         try

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FeatureAug.Core.Data;
+using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Models;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
@@ -7,9 +8,20 @@ using FeatureAug.Workflow.Storage;
 namespace FeatureAug.Workflow;
 
 /// <summary>
-/// Checks a <see cref="RunRequest"/> before anything is scheduled or stored: identifiers, the data set
-/// reference and every option, so a bad request fails at once with a message naming the field.
-/// Checks that need the data (class count) run again in ValidateDataset.
+/// A problem with one field of a run request. <see cref="Field"/> is the field's path in the request
+/// ("training.epochs", "fsa.tauS", "dataset.kind", "runId", "architecture"); <see cref="Message"/> says what is wrong
+/// without naming it ("must be at least 1, got 0."). Each edge words it for its users: the CLI by its flag, the HTTP
+/// API by the body's JSON path.
+/// </summary>
+public sealed record RequestProblem(string Field, string Message)
+{
+    public override string ToString() => $"{Field} {Message}";
+}
+
+/// <summary>
+/// Checks a <see cref="RunRequest"/> at the edge that made it (CLI, HTTP, upload, timer), before anything is
+/// scheduled or stored: identifiers, the data set reference and every option. The rules that need the data's class
+/// count are checked once more, with it, by ValidateDataset; later stages only assert.
 /// </summary>
 public static class RunRequestValidation
 {
@@ -17,65 +29,70 @@ public static class RunRequestValidation
     private static readonly string[] Schedules = { "cosine", "step" };
     private static readonly string[] Losses = { "ce", "focal" };
 
-    /// <summary>Every problem found, one message each; empty when the request is usable.</summary>
-    public static IReadOnlyList<string> Problems(RunRequest request)
+    /// <summary>Every problem found, one per violated rule; empty when the request is usable.</summary>
+    public static IReadOnlyList<RequestProblem> Problems(RunRequest request)
     {
-        var problems = new List<string>();
-        void Check(bool ok, string message) { if (!ok) problems.Add(message); }
+        var problems = new List<RequestProblem>();
+        void Check(bool ok, string field, string message) { if (!ok) problems.Add(new RequestProblem(field, message)); }
         string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
         CheckName(problems, "runId", request.RunId);
         CheckName(problems, "modelName", request.ModelName);
-        Check(ModelFactory.Names.Contains(request.Architecture),
-            $"model: unknown architecture '{request.Architecture}'; valid: {string.Join(", ", ModelFactory.Names)}.");
+        Check(ModelFactory.Names.Contains(request.Architecture), "architecture",
+            $"'{request.Architecture}' is not a known architecture; valid: {string.Join(", ", ModelFactory.Names)}.");
 
         var data = request.Dataset;
         if (data.StoreName is not null) CheckName(problems, "dataset.storeName", data.StoreName);
-        try { DatasetCatalog.ParseKind(data.Kind); }
-        catch (ArgumentException ex) { problems.Add($"dataset.kind: {ex.Message}"); }
-        Check(data.ImbalanceFactor >= 1 && double.IsFinite(data.ImbalanceFactor),
-            Invariant($"dataset.imbalanceFactor must be a finite number >= 1, got {data.ImbalanceFactor}."));
-        Check(data.Profile is "exp" or "step", $"dataset.profile must be exp or step, got '{data.Profile}'.");
-        Check(data.MaxPerClass is null or >= 1, $"dataset.maxPerClass must be at least 1, got {data.MaxPerClass}.");
-        Check(data.ImageSize is null or (>= 8 and <= 1024), $"dataset.imageSize must be between 8 and 1024, got {data.ImageSize}.");
-        Check(data.Channels is 1 or 3, $"dataset.channels must be 1 or 3, got {data.Channels}.");
+        Check(DatasetCatalog.KindNames.Contains(data.Kind?.Trim(), StringComparer.OrdinalIgnoreCase), "dataset.kind",
+            $"'{data.Kind}' is not a known data set; valid: {string.Join(", ", DatasetCatalog.KindNames)}.");
+        Check(data.ImbalanceFactor >= 1 && double.IsFinite(data.ImbalanceFactor), "dataset.imbalanceFactor",
+            Invariant($"must be a finite number >= 1, got {data.ImbalanceFactor}."));
+        Check(data.Profile is "exp" or "step", "dataset.profile", $"must be exp or step, got '{data.Profile}'.");
+        Check(data.MaxPerClass is null or >= 1, "dataset.maxPerClass", $"must be at least 1, got {data.MaxPerClass}.");
+        Check(data.ImageSize is null or (>= 8 and <= 1024), "dataset.imageSize", $"must be between 8 and 1024, got {data.ImageSize}.");
+        Check(data.Channels is 1 or 3, "dataset.channels", $"must be 1 or 3, got {data.Channels}.");
 
         var training = request.Training;
-        Check(training.Epochs >= 1, $"training.epochs must be at least 1, got {training.Epochs}.");
-        Check(training.BatchSize >= 1, $"training.batchSize must be at least 1, got {training.BatchSize}.");
-        Check(training.LearningRate > 0 && double.IsFinite(training.LearningRate), Invariant($"training.learningRate must be positive, got {training.LearningRate}."));
-        Check(training.Momentum >= 0 && training.Momentum < 1, Invariant($"training.momentum must lie in [0, 1), got {training.Momentum}."));
-        Check(training.WeightDecay >= 0 && double.IsFinite(training.WeightDecay), Invariant($"training.weightDecay must be >= 0, got {training.WeightDecay}."));
-        Check(training.WarmupEpochs >= 0 && training.WarmupEpochs < Math.Max(1, training.Epochs),
-            $"training.warmupEpochs must lie in [0, epochs), got {training.WarmupEpochs}.");
-        Check(Schedules.Contains(training.Schedule), $"training.schedule must be cosine or step, got '{training.Schedule}'.");
-        Check(Losses.Contains(training.Loss), $"training.loss must be ce or focal, got '{training.Loss}'.");
-        Check(training.CropPadding >= 0, $"training.cropPadding must be >= 0, got {training.CropPadding}.");
-        Check(training.EpochsPerActivity >= 1, $"training.epochsPerActivity must be at least 1, got {training.EpochsPerActivity}.");
+        Check(training.Epochs >= 1, "training.epochs", $"must be at least 1, got {training.Epochs}.");
+        Check(training.BatchSize >= 1, "training.batchSize", $"must be at least 1, got {training.BatchSize}.");
+        Check(training.LearningRate > 0 && double.IsFinite(training.LearningRate), "training.learningRate", Invariant($"must be positive, got {training.LearningRate}."));
+        Check(training.Momentum >= 0 && training.Momentum < 1, "training.momentum", Invariant($"must lie in [0, 1), got {training.Momentum}."));
+        Check(training.WeightDecay >= 0 && double.IsFinite(training.WeightDecay), "training.weightDecay", Invariant($"must be >= 0, got {training.WeightDecay}."));
+        Check(training.WarmupEpochs >= 0 && training.WarmupEpochs < Math.Max(1, training.Epochs), "training.warmupEpochs",
+            $"must lie in [0, epochs), got {training.WarmupEpochs}.");
+        Check(Schedules.Contains(training.Schedule), "training.schedule", $"must be cosine or step, got '{training.Schedule}'.");
+        Check(Losses.Contains(training.Loss), "training.loss", $"must be ce or focal, got '{training.Loss}'.");
+        Check(training.CropPadding >= 0, "training.cropPadding", $"must be >= 0, got {training.CropPadding}.");
+        Check(training.EpochsPerActivity >= 1, "training.epochsPerActivity", $"must be at least 1, got {training.EpochsPerActivity}.");
 
         var execution = request.Execution;
-        Check(Devices.Contains(execution.Device), $"execution.device must be auto, cpu or cuda, got '{execution.Device}'.");
-        Check(execution.Threads >= 0, $"execution.threads must be >= 0, got {execution.Threads}.");
-        Check(execution.ExtractShards is >= 1 and <= 256, $"execution.extractShards must lie in 1..256, got {execution.ExtractShards}.");
-        Check(execution.FuseActivities is >= 1 and <= 4096, $"execution.fuseActivities must lie in 1..4096, got {execution.FuseActivities}.");
-        Check(execution.PromotionMargin >= 0 && execution.PromotionMargin < 1,
-            Invariant($"execution.promotionMargin must lie in [0, 1), got {execution.PromotionMargin}."));
+        Check(Devices.Contains(execution.Device), "execution.device", $"must be auto, cpu or cuda, got '{execution.Device}'.");
+        Check(execution.Threads >= 0, "execution.threads", $"must be >= 0, got {execution.Threads}.");
+        Check(execution.ExtractShards is >= 1 and <= 256, "execution.extractShards", $"must lie in 1..256, got {execution.ExtractShards}.");
+        Check(execution.FuseActivities is >= 1 and <= 4096, "execution.fuseActivities", $"must lie in 1..4096, got {execution.FuseActivities}.");
+        Check(execution.PromotionMargin >= 0 && execution.PromotionMargin < 1, "execution.promotionMargin",
+            Invariant($"must lie in [0, 1), got {execution.PromotionMargin}."));
 
-        // Class count is unknown here; 2 is the least any data set may have, so only count-free rules bite.
-        problems.AddRange(request.Fsa.Problems(int.MaxValue).Select(p => $"fsa: {p}"));
+        // The class count is unknown here; with no upper bound only the count-free rules can fail.
+        problems.AddRange(FsaProblems(request.Fsa, int.MaxValue));
         return problems;
     }
 
-    /// <summary>Throws <see cref="InvalidRunInputException"/> listing every problem.</summary>
-    public static void Validate(RunRequest request)
+    /// <summary>The rules that need the data: the FSA options against the data set's <paramref name="classCount"/>.</summary>
+    public static IReadOnlyList<RequestProblem> ProblemsWithClassCount(RunRequest request, int classCount) =>
+        FsaProblems(request.Fsa, classCount).ToList();
+
+    /// <summary>Throws <see cref="InvalidRunInputException"/> listing every problem, each as "field message".</summary>
+    public static void ThrowIfAny(IReadOnlyList<RequestProblem> problems)
     {
-        var problems = Problems(request);
         if (problems.Count > 0) throw new InvalidRunInputException(string.Join(" ", problems));
     }
 
-    private static void CheckName(List<string> problems, string field, string value)
+    private static IEnumerable<RequestProblem> FsaProblems(FsaOptions options, int classCount) =>
+        options.Problems(classCount).Select(p => new RequestProblem("fsa." + p.Field, p.Message));
+
+    private static void CheckName(List<RequestProblem> problems, string field, string value)
     {
-        try { ArtifactPath.ValidateIdentifier(value, field); }
-        catch (ArgumentException ex) { problems.Add(ex.Message); }
+        if (ArtifactPath.IdentifierProblem(value) is { } problem) problems.Add(new RequestProblem(field, problem));
     }
 }

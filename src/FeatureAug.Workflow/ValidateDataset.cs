@@ -30,7 +30,6 @@ public sealed class ValidateDatasetActivity(RunWorkspace workspace, ActivityExec
 
     protected override async Task<DatasetSummary> ComputeAsync(RunRequest input, CancellationToken cancellationToken)
     {
-        RunRequestValidation.Validate(input);
         var split = await workspace.LoadDatasetAsync(input.Dataset, cancellationToken);
         var summary = Summarise(split, input);
         await workspace.Store.WriteJsonAsync(new RunLayout(input.RunId).DatasetSummary, summary, cancellationToken);
@@ -52,8 +51,8 @@ public sealed class ValidateDatasetActivity(RunWorkspace workspace, ActivityExec
             throw new InvalidRunInputException($"dataset: {split.Name} has no test images to evaluate on.");
         if (test.NumClasses != train.NumClasses || test.Channels != train.Channels || test.Height != train.Height || test.Width != train.Width)
             throw new InvalidRunInputException($"dataset: test set ({test.NumClasses} classes, {test.Channels}x{test.Height}x{test.Width}) does not match the training set ({train.NumClasses} classes, {train.Channels}x{train.Height}x{train.Width}).");
-        var fsaProblems = request.Fsa.Problems(train.NumClasses);
-        if (fsaProblems.Count > 0) throw new InvalidRunInputException("fsa: " + string.Join(" ", fsaProblems));
+        // The request was checked where it was made; what needs the data is checked here, once.
+        RunRequestValidation.ThrowIfAny(RunRequestValidation.ProblemsWithClassCount(request, train.NumClasses));
         var normalization = Normalization.FromDataset(train);
         return new DatasetSummary(split.Name, train.ClassNames.ToArray(), trainCounts, test.ClassCounts(),
             train.Channels, train.Height, train.Width, normalization.Mean, normalization.Std);

@@ -57,15 +57,15 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("tau-g", "run", "--tau-s", "0.5", "--tau-g", "0.7")]
-    [InlineData("na", "run", "--na", "0")]
-    [InlineData("head-ratio", "run", "--head-ratio", "1.5")]
+    [InlineData("--tau-g", "run", "--tau-s", "0.5", "--tau-g", "0.7")]
+    [InlineData("--na", "run", "--na", "0")]
+    [InlineData("--head-ratio", "run", "--head-ratio", "1.5")]
     [InlineData("resnet99", "run", "--model", "resnet99")]
     [InlineData("--bogus", "run", "--bogus", "1")]
     [InlineData("--epochs", "run", "--epochs", "many")]
-    [InlineData("runId", "run", "--run-id", "../escape")]
+    [InlineData("--run-id", "run", "--run-id", "../escape")]
     [InlineData("profile", "run", "--profile", "linear")]
-    [InlineData("fuseActivities", "run", "--fuse-activities", "0")]
+    [InlineData("--fuse-activities", "run", "--fuse-activities", "0")]
     [InlineData("rebalance needs --model-name", "run", "--mode", "rebalance")]
     public async Task BadOptionsExitWithCodeTwoAndOneLineNamingTheProblem(string named, params string[] args)
     {

@@ -6,7 +6,7 @@ using FeatureAug.Workflow.Inputs;
 
 namespace FeatureAug.Functions.Tests;
 
-/// <summary>Every message of RunRequestValidation is filed under the body field it concerns.</summary>
+/// <summary>Every problem RunRequestValidation finds is filed under the body field it concerns, in the API's words.</summary>
 public sealed class RunProblemsTests
 {
     [Fact]
@@ -21,7 +21,8 @@ public sealed class RunProblemsTests
             new ExecutionSettings(Device: "tpu", Threads: -1, ExtractShards: 0, PromotionMargin: 2, FuseActivities: 0));
         var errors = new FieldErrors();
 
-        RunProblems.AddTo(errors, RunRequestValidation.Problems(request), RunsApi.BodyFieldOf);
+        foreach (var problem in RunRequestValidation.Problems(request))
+            errors.Add(RunsApi.BodyFieldOf(problem.Field), problem.ToString());
 
         var fields = errors.ToDictionary();
         string[] expected =
@@ -37,14 +38,20 @@ public sealed class RunProblemsTests
         ];
         Assert.Equal(expected.Order(StringComparer.Ordinal), fields.Keys.Order(StringComparer.Ordinal));
         Assert.DoesNotContain(fields.Values.SelectMany(m => m), m => m.Contains("(Parameter"));
+        // An HTTP caller reads field names, never the CLI's flags.
+        Assert.DoesNotContain(fields.Values.SelectMany(m => m), m => m.Contains("--", StringComparison.Ordinal));
     }
 
-    [Theory]
-    [InlineData("training.epochs must be at least 1, got 0.", "training.epochs")]
-    [InlineData("dataset.kind: Unknown dataset 'x'.", "dataset.kind")]
-    [InlineData("fsa: TauS (--tau-s) must lie in (0, 1), got 2.", "fsa.tauS")]
-    [InlineData("Invalid runId 'a/b': it contains a path separator '/' at position 1.", "runId")]
-    [InlineData("Something else went wrong.", "")]
-    public void FieldOf_ReadsTheLeadingFieldPath(string message, string field) =>
-        Assert.Equal(field, RunProblems.FieldOf(message));
+    [Fact]
+    public void EachProblemNamesItsFieldApartFromTheMessage()
+    {
+        var request = new RunRequest("r1", new DatasetReference(), "m", "resnet8", RunMode.Full,
+            new TrainingSettings(Epochs: 0), new FsaOptions { TauS = 2 }, new ExecutionSettings());
+
+        var problems = RunRequestValidation.Problems(request);
+
+        Assert.Equal(new[] { "training.epochs", "training.warmupEpochs", "fsa.tauS" }, problems.Select(p => p.Field));
+        Assert.Equal("must be at least 1, got 0.", problems[0].Message);
+        Assert.Equal("fsa.tauS must lie in (0, 1), got 2.", problems[2].ToString());
+    }
 }

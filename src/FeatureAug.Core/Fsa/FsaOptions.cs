@@ -101,36 +101,24 @@ public sealed record FsaOptions
     /// <summary>Batch size of FSA and No-Aug, 2 N_t (1 + N_a); cRT uses the same size.</summary>
     public int BatchSize => 2 * Nt * (1 + Na);
 
-    /// <summary>Every violated constraint, one message each; empty when the options are usable with <paramref name="classCount"/> classes.</summary>
-    public IReadOnlyList<string> Problems(int classCount)
+    /// <summary>Every violated constraint, one each; empty when the options are usable with <paramref name="classCount"/> classes.</summary>
+    public IReadOnlyList<OptionProblem> Problems(int classCount)
     {
-        var problems = new List<string>();
-        if (!(TauS > 0 && TauS < 1))
-            problems.Add(Invariant($"TauS (--tau-s) must lie in (0, 1), got {TauS}."));
-        if (!(TauG > 0 && TauG < 1))
-            problems.Add(Invariant($"TauG (--tau-g) must lie in (0, 1), got {TauG}."));
-        if (TauG > TauS)
-            problems.Add(Invariant($"TauG (--tau-g) must not exceed TauS (--tau-s), got tau_g {TauG} > tau_s {TauS}."));
-        if (!(HeadRatio > 0 && HeadRatio <= 1))
-            problems.Add(Invariant($"HeadRatio (--head-ratio) must lie in (0, 1], got {HeadRatio}."));
-        if (Na < 1)
-            problems.Add(Invariant($"Na (--na) must be at least 1, got {Na}."));
-        if (Nf < 1)
-            problems.Add(Invariant($"Nf (--nf) must be at least 1, got {Nf}."));
-        if (Nf >= classCount)
-            problems.Add(Invariant($"Nf (--nf) must be below the class count {classCount}, got {Nf}."));
-        if (Nt < 1)
-            problems.Add(Invariant($"Nt (--nt) must be at least 1, got {Nt}."));
-        if (FineTuneIterations < 1)
-            problems.Add(Invariant($"FineTuneIterations (--finetune-iterations) must be at least 1, got {FineTuneIterations}."));
-        if (!(FineTuneLearningRate > 0) || double.IsInfinity(FineTuneLearningRate))
-            problems.Add(Invariant($"FineTuneLearningRate (--finetune-lr) must be a positive number, got {FineTuneLearningRate}."));
-        if (!(FineTuneMomentum >= 0 && FineTuneMomentum < 1))
-            problems.Add(Invariant($"FineTuneMomentum must lie in [0, 1), got {FineTuneMomentum}."));
-        if (!(TauNorm >= 0) || double.IsInfinity(TauNorm))
-            problems.Add(Invariant($"TauNorm must be a finite number >= 0, got {TauNorm}."));
-        if (Views < 0)
-            problems.Add(Invariant($"Views (--views) must be 0 or more, got {Views}."));
+        var problems = new List<OptionProblem>();
+        void Check(bool ok, string field, FormattableString message) { if (!ok) problems.Add(new OptionProblem(field, Invariant(message))); }
+        Check(TauS > 0 && TauS < 1, "tauS", $"must lie in (0, 1), got {TauS}.");
+        Check(TauG > 0 && TauG < 1, "tauG", $"must lie in (0, 1), got {TauG}.");
+        Check(!(TauG > TauS), "tauG", $"must not exceed tauS, got tau_g {TauG} > tau_s {TauS}.");
+        Check(HeadRatio > 0 && HeadRatio <= 1, "headRatio", $"must lie in (0, 1], got {HeadRatio}.");
+        Check(Na >= 1, "na", $"must be at least 1, got {Na}.");
+        Check(Nf >= 1, "nf", $"must be at least 1, got {Nf}.");
+        Check(Nf < classCount, "nf", $"must be below the class count {classCount}, got {Nf}.");
+        Check(Nt >= 1, "nt", $"must be at least 1, got {Nt}.");
+        Check(FineTuneIterations >= 1, "fineTuneIterations", $"must be at least 1, got {FineTuneIterations}.");
+        Check(FineTuneLearningRate > 0 && !double.IsInfinity(FineTuneLearningRate), "fineTuneLearningRate", $"must be a positive number, got {FineTuneLearningRate}.");
+        Check(FineTuneMomentum >= 0 && FineTuneMomentum < 1, "fineTuneMomentum", $"must lie in [0, 1), got {FineTuneMomentum}.");
+        Check(TauNorm >= 0 && !double.IsInfinity(TauNorm), "tauNorm", $"must be a finite number >= 0, got {TauNorm}.");
+        Check(Views >= 0, "views", $"must be 0 or more, got {Views}.");
         return problems;
     }
 

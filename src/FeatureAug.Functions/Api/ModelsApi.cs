@@ -70,12 +70,9 @@ public sealed class ModelsApi(IArtifactStore store, ModelRegistry registry, RunD
         // The run-request rules cover the architecture and the data set reference; check them on the run a nightly rebalance would start.
         var probe = new RunRequest(RunIds.ForNightlyRebalance(name, time.GetUtcNow()), parsed.Dataset, name, parsed.Architecture,
             RunMode.Rebalance, defaults.Training, defaults.Fsa, defaults.Execution);
-        RunProblems.AddTo(errors, RunRequestValidation.Problems(probe), field => field switch
-        {
-            "model" => "architecture",
-            _ when field.StartsWith("dataset.", StringComparison.Ordinal) => field,
-            _ => "",
-        });
+        foreach (var problem in RunRequestValidation.Problems(probe))
+            errors.Add(problem.Field is "architecture" || problem.Field.StartsWith("dataset.", StringComparison.Ordinal) ? problem.Field : "",
+                problem.ToString());
 
         ArtifactProperties? backbone = null;
         if (parsed.BackbonePath is { } backbonePath)

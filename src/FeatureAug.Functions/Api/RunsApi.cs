@@ -91,8 +91,9 @@ public sealed class RunsApi(
             JsonOverlay.Apply(defaults.Training, Member("training")),
             JsonOverlay.Apply(defaults.Fsa, Member("fsa")),
             JsonOverlay.Apply(defaults.Execution, Member("execution")));
-        var problems = RunRequestValidation.Problems(request);
-        RunProblems.AddTo(errors, architecture is null ? problems.Where(p => RunProblems.FieldOf(p) != "model") : problems, BodyFieldOf);
+        // Without an architecture the run cannot be checked against one; that is already reported above.
+        foreach (var problem in RunRequestValidation.Problems(request).Where(p => architecture is not null || p.Field != "architecture"))
+            errors.Add(BodyFieldOf(problem.Field), problem.ToString());
         if (!errors.IsEmpty)
             return ApiResult.ValidationProblem(errors, "The run request is invalid; see errors.", "/api/runs");
 
@@ -193,11 +194,9 @@ public sealed class RunsApi(
         return ApiResult.Json(202, accepted, new Dictionary<string, string> { ["Location"] = accepted.StatusUri });
     }
 
-    /// <summary>Names a run-request problem by the body field it came from.</summary>
+    /// <summary>The body's JSON path of a run-request field: the options live under "options".</summary>
     public static string BodyFieldOf(string requestField) => requestField switch
     {
-        "model" => "architecture",
-        "fsa" => "options.fsa",
         _ when requestField.StartsWith("training.", StringComparison.Ordinal)
             || requestField.StartsWith("execution.", StringComparison.Ordinal)
             || requestField.StartsWith("fsa.", StringComparison.Ordinal) => "options." + requestField,

@@ -210,14 +210,15 @@ public sealed class DatasetUploadHandler(
 
         var request = new RunRequest(runId, manifest.ToDatasetReference(), manifest.ModelName, architecture!, mode,
             _defaults.Training, _defaults.Fsa, _defaults.Execution);
-        RunProblems.AddTo(errors, RunRequestValidation.Problems(request), ManifestFieldOf);
+        foreach (var problem in RunRequestValidation.Problems(request))
+            errors.Add(ManifestFieldOf(problem.Field), problem.ToString());
         return errors.IsEmpty ? (request, existing) : (null, existing);
     }
 
-    /// <summary>Names a run-request problem by the manifest field it came from.</summary>
+    /// <summary>The manifest field a run-request field came from; "" for the app's own settings.</summary>
     private static string ManifestFieldOf(string requestField) => requestField switch
     {
-        "model" => "architecture",
+        "architecture" => "architecture",
         "modelName" => "modelName",
         "dataset.storeName" or "runId" => "name",
         "dataset.imageSize" => "imageSize",

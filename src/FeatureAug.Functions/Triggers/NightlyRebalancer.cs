@@ -81,7 +81,7 @@ public sealed class NightlyRebalancer(ModelRegistry registry, DurableTaskClient 
             _defaults.Training, _defaults.Fsa, _defaults.Execution);
         var problems = RunRequestValidation.Problems(request);
         if (problems.Count > 0)
-            return new NightlyDecision(model.Name, runId, NightlyOutcome.SkippedInvalid, string.Join(" ", problems));
+            return new NightlyDecision(model.Name, runId, NightlyOutcome.SkippedInvalid, string.Join(" ", problems.Select(p => p.ToString())));
 
         bool created = await RunLauncher.StartOrAttachAsync(client, request, cancellationToken);
         return created

@@ -78,6 +78,17 @@ public static class ArtifactPath
         value is not null && DescribeSegmentProblem(value, MaxIdentifierLength) is null;
 
     /// <summary>
+    /// Why <paramref name="value"/> is not a usable run id, model or data set name ("'a/b' is invalid: it contains a
+    /// path separator '/' at position 1."), or null when it is one.
+    /// </summary>
+    public static string? IdentifierProblem(string? value)
+    {
+        if (value is null) return "is missing.";
+        string? problem = DescribeSegmentProblem(value, MaxIdentifierLength);
+        return problem is null ? null : $"'{Printable(value)}' is invalid: {problem}.";
+    }
+
+    /// <summary>
     /// Checks a whole artifact path ("runs/r1/checkpoints/epoch-0003.pt"): segments joined by single '/',
     /// no leading or trailing '/', each segment following the identifier rules with up to
     /// <see cref="MaxSegmentLength"/> characters, and at most <see cref="MaxPathLength"/> characters in all.

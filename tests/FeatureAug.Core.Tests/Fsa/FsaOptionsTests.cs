@@ -26,21 +26,21 @@ public class FsaOptionsTests
     }
 
     [Theory]
-    [InlineData("tau_s", "TauS (--tau-s) must lie in (0, 1), got 1.")]
-    [InlineData("tau_s0", "TauS (--tau-s) must lie in (0, 1), got 0.")]
-    [InlineData("tau_g", "TauG (--tau-g) must lie in (0, 1), got 0.")]
-    [InlineData("order", "TauG (--tau-g) must not exceed TauS (--tau-s), got tau_g 0.6 > tau_s 0.5.")]
-    [InlineData("head", "HeadRatio (--head-ratio) must lie in (0, 1], got 1.5.")]
-    [InlineData("head0", "HeadRatio (--head-ratio) must lie in (0, 1], got 0.")]
-    [InlineData("na", "Na (--na) must be at least 1, got 0.")]
-    [InlineData("nf", "Nf (--nf) must be at least 1, got 0.")]
-    [InlineData("nfclasses", "Nf (--nf) must be below the class count 10, got 10.")]
-    [InlineData("nt", "Nt (--nt) must be at least 1, got 0.")]
-    [InlineData("iterations", "FineTuneIterations (--finetune-iterations) must be at least 1, got 0.")]
-    [InlineData("lr", "FineTuneLearningRate (--finetune-lr) must be a positive number, got 0.")]
-    [InlineData("momentum", "FineTuneMomentum must lie in [0, 1), got 1.")]
-    [InlineData("taunorm", "TauNorm must be a finite number >= 0, got -1.")]
-    [InlineData("views", "Views (--views) must be 0 or more, got -1.")]
+    [InlineData("tau_s", "tauS must lie in (0, 1), got 1.")]
+    [InlineData("tau_s0", "tauS must lie in (0, 1), got 0.")]
+    [InlineData("tau_g", "tauG must lie in (0, 1), got 0.")]
+    [InlineData("order", "tauG must not exceed tauS, got tau_g 0.6 > tau_s 0.5.")]
+    [InlineData("head", "headRatio must lie in (0, 1], got 1.5.")]
+    [InlineData("head0", "headRatio must lie in (0, 1], got 0.")]
+    [InlineData("na", "na must be at least 1, got 0.")]
+    [InlineData("nf", "nf must be at least 1, got 0.")]
+    [InlineData("nfclasses", "nf must be below the class count 10, got 10.")]
+    [InlineData("nt", "nt must be at least 1, got 0.")]
+    [InlineData("iterations", "fineTuneIterations must be at least 1, got 0.")]
+    [InlineData("lr", "fineTuneLearningRate must be a positive number, got 0.")]
+    [InlineData("momentum", "fineTuneMomentum must lie in [0, 1), got 1.")]
+    [InlineData("taunorm", "tauNorm must be a finite number >= 0, got -1.")]
+    [InlineData("views", "views must be 0 or more, got -1.")]
     public void EachViolationHasItsOwnMessage(string violation, string message)
     {
         var options = violation switch
@@ -63,7 +63,8 @@ public class FsaOptionsTests
             _ => throw new ArgumentException(violation),
         };
         var problems = options.Problems(10);
-        Assert.Contains(message, problems);
+        Assert.Contains(message, problems.Select(p => p.ToString()));
+        Assert.DoesNotContain(problems, p => p.Message.Contains("--", StringComparison.Ordinal));
         var thrown = Assert.Throws<ArgumentException>(() => options.Validate(10));
         Assert.Contains(message, thrown.Message);
     }
@@ -74,10 +75,10 @@ public class FsaOptionsTests
         var options = new FsaOptions { TauS = 0.3, TauG = 0.4, Na = 0, Views = -2 };
         Assert.Equal(new[]
         {
-            "TauG (--tau-g) must not exceed TauS (--tau-s), got tau_g 0.4 > tau_s 0.3.",
-            "Na (--na) must be at least 1, got 0.",
-            "Views (--views) must be 0 or more, got -2.",
-        }, options.Problems(10));
+            "tauG must not exceed tauS, got tau_g 0.4 > tau_s 0.3.",
+            "na must be at least 1, got 0.",
+            "views must be 0 or more, got -2.",
+        }, options.Problems(10).Select(p => p.ToString()));
     }
 
     [Fact]
