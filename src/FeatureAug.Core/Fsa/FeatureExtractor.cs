@@ -1,5 +1,6 @@
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Models;
+using FeatureAug.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

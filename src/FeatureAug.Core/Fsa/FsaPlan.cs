@@ -1,3 +1,5 @@
+using FeatureAug.Core.Runtime;
+
 namespace FeatureAug.Core.Fsa;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FeatureAug.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

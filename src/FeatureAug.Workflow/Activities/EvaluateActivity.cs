@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Evaluation;
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow.Models;

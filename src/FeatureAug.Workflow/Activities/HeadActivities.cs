@@ -1,5 +1,6 @@
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Evaluation;
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow.Models;

@@ -37,7 +37,7 @@ public class FusionTests
         using var tail = Tail();
         using var partner = ConfusingWithPartner();
         using var none = ConfusingWithoutPartner();
-        using var tables = FeatureFusion.FusionTables.Build(tail, new[] { partner, none }, 0.8, 0.2);
+        using var tables = DecomposedFeatures.Build(tail, new[] { partner, none }, 0.8, 0.2);
         using var scope = torch.NewDisposeScope();
 
         var fused = FeatureFusion.FuseRows(tables,
@@ -69,7 +69,7 @@ public class FusionTests
     {
         using var tail = Tail();
         using var partner = ConfusingWithPartner();
-        using var tables = FeatureFusion.FusionTables.Build(tail, new[] { partner }, 0.8, 0.2);
+        using var tables = DecomposedFeatures.Build(tail, new[] { partner }, 0.8, 0.2);
         using var scope = torch.NewDisposeScope();
         var uniforms = torch.tensor(new double[] { 0.1, 0.3, 0.6, 0.8, 0.1, 0.3, 0.6, 0.8 }, new long[] { 2, 4 });
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Runtime;
 using FeatureAug.Core.Training;
 using TorchSharp;
 

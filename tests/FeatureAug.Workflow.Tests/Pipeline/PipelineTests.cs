@@ -1,3 +1,4 @@
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow.Models;
@@ -49,8 +50,8 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         var (instance, _) = await PipelineHarness.RunAsync(Options, request);
 
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
-        var manifest = await Store.ReadJsonAsync<FeatureAug.Core.Fsa.FeatureShardManifest>(
-            ArtifactPath.Combine(ArtifactPath.RunFeatures("views-1"), FeatureAug.Core.Fsa.FeatureShardManifest.FileName), default);
+        var manifest = await Store.ReadJsonAsync<FeatureAug.Core.Formats.FeatureShardManifest>(
+            ArtifactPath.Combine(ArtifactPath.RunFeatures("views-1"), FeatureAug.Core.Formats.FeatureShardManifest.FileName), default);
         Assert.Equal(3, manifest.ViewsPerSample); // the clean view and two augmented ones
         Assert.Equal("float16", manifest.VectorsDType);
         Assert.Equal(TinyDataset.TrainCounts, manifest.ClassCounts);

@@ -1,8 +1,10 @@
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Tests.Fsa;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace FeatureAug.Core.Tests.Fsa;
+namespace FeatureAug.Core.Tests.Formats;
 
 public sealed class ShardTests : IDisposable
 {
