@@ -78,7 +78,7 @@ public sealed record ExtractResult(int ShardIndex, int Samples, double Seconds, 
 public sealed record PlanInput(RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, int ShardCount);
 
 /// <summary>The head/tail split, each tail class's confusing classes and its fusion bank size.</summary>
-public sealed record AugmentationPlan(
+public sealed record PlannedAugmentation(
     int[] HeadClasses,
     int[] TailClasses,
     IReadOnlyDictionary<int, int[]> ConfusingClasses,
@@ -87,7 +87,7 @@ public sealed record AugmentationPlan(
     double Seconds);
 
 /// <summary>
-/// What rebuilds the exact <c>FsaPlan</c> in any activity: the class counts and the confusing classes ranked by
+/// What rebuilds the exact <c>AugmentationPlan</c> in any activity: the class counts and the confusing classes ranked by
 /// PlanAugmentation (T x N_f numbers; the C x C mean scores they were ranked from stay in that one activity).
 /// </summary>
 public sealed record PlanInputs(int[] ClassCounts, IReadOnlyDictionary<int, int[]> ConfusingClasses);
@@ -104,13 +104,13 @@ public sealed record FuseBatchResult(int Batch, IReadOnlyList<FuseResult> Classe
 public sealed record ExtractPart(int ShardIndex, int[] Classes, int[] ClassCounts, int FeatureChannels, int MapHeight, int MapWidth, int ViewsPerSample, string VectorsDType);
 
 public sealed record FineTuneInput(
-    RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, AugmentationPlan Plan,
+    RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, PlannedAugmentation Plan,
     IReadOnlyList<FuseResult> Fused, string Method, int ShardCount);
 
 public sealed record HeadResult(string Method, string Path, double Seconds, double FinalLoss, double ReuseFactor);
 
 public sealed record EvaluateInput(
-    RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, AugmentationPlan Plan,
+    RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, PlannedAugmentation Plan,
     IReadOnlyList<FuseResult> Fused, IReadOnlyList<HeadResult> Heads, StageTimings Timings, int ShardCount);
 
 public sealed record StageTimings(double Phase1Seconds, double ExtractSeconds, double FuseSeconds, double FineTuneSeconds);

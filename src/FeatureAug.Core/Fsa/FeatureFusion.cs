@@ -6,7 +6,8 @@ namespace FeatureAug.Core.Fsa;
 
 /// <summary>
 /// Fusion of a tail sample's class-specific vectors with the class-generic vectors of a sample of a confusing class
-/// (spec/fsa.md, "Fusion"), vectorised over all fused features of one tail class.
+/// (spec/fsa.md, "Fusion"), vectorised over all fused features of one tail class: the FuseTailClasses stage, between
+/// the plan and Phase II.
 /// </summary>
 public static class FeatureFusion
 {
@@ -39,7 +40,7 @@ public static class FeatureFusion
     /// fusion options (N_a, tau_s, tau_g, norm matching, rejection). <paramref name="confusing"/> are the features of
     /// the plan's confusing classes of that class, in the plan's order.
     /// </summary>
-    public static FusionBank FuseTailClass(FsaPlan plan, ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing)
+    public static FusionBank FuseTailClass(AugmentationPlan plan, ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(tail);
@@ -52,7 +53,7 @@ public static class FeatureFusion
     /// The banks of every fused tail class of <paramref name="plan"/>, in its order, from features held in memory. Should
     /// one class fail (or the run be cancelled), the banks already made are disposed before the exception leaves.
     /// </summary>
-    public static List<FusionBank> FuseAll(FsaPlan plan, ExtractedFeatures features, CancellationToken cancellationToken = default)
+    public static List<FusionBank> FuseAll(AugmentationPlan plan, ExtractedFeatures features, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(features);

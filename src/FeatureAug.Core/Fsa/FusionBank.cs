@@ -23,7 +23,7 @@ public sealed record FusionStatistics(
 
 /// <summary>
 /// The fused pooled features of one tail class, B x K float32. Entry k * N_a + a belongs to the k-th Phase-II draw
-/// of this class's samples (<see cref="FsaPlan.TailDrawsOfClass"/>) and was fused with its a-th confusing class (in turn).
+/// of this class's samples (<see cref="AugmentationPlan.TailDrawsOfClass"/>) and was fused with its a-th confusing class (in turn).
 /// </summary>
 public sealed class FusionBank : IDisposable
 {

@@ -52,7 +52,7 @@ public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry regis
             heads[HeadMethod.CrossEntropy.Key()] = ClassifierHead.FromLinear(model.Classifier);
             foreach (var trained in input.Heads)
                 heads[trained.Method] = HeadFiles.Load(await workspace.GetLocalCopyAsync(trained.Path, cancellationToken));
-            heads[HeadMethod.TauNorm.Key()] = PhaseTwo.TauNormalized(heads[HeadMethod.CrossEntropy.Key()], request.Fsa.TauNorm);
+            heads[HeadMethod.TauNorm.Key()] = HeadFineTuning.TauNormalized(heads[HeadMethod.CrossEntropy.Key()], request.Fsa.TauNorm);
 
             var methods = HeadMethods.Keys.Where(heads.ContainsKey)
                 .ToDictionary(m => m, m => ClassificationMetrics.Compute(heads[m].Predict(testPooled), testLabels, trainCounts, headClasses));

@@ -90,7 +90,7 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
 /// classes and bank sizes. The mean scores are stored so every later activity rebuilds the same plan.
 /// </summary>
 public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExecutionLog executions)
-    : FeatureAugActivity<PlanInput, AugmentationPlan>(executions)
+    : FeatureAugActivity<PlanInput, PlannedAugmentation>(executions)
 {
     public static string PlanPath(string runId) => ArtifactPath.Combine(ArtifactPath.RunFeatures(runId), "plan.json");
 
@@ -98,10 +98,10 @@ public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExe
 
     protected override string RunIdOf(PlanInput input) => input.Request.RunId;
 
-    protected override async Task<AugmentationPlan?> TryReuseAsync(PlanInput input, CancellationToken cancellationToken) =>
-        (await workspace.Store.TryReadJsonAsync<AugmentationPlan>(PlanPath(input.Request.RunId), cancellationToken))?.Value;
+    protected override async Task<PlannedAugmentation?> TryReuseAsync(PlanInput input, CancellationToken cancellationToken) =>
+        (await workspace.Store.TryReadJsonAsync<PlannedAugmentation>(PlanPath(input.Request.RunId), cancellationToken))?.Value;
 
-    protected override async Task<AugmentationPlan> ComputeAsync(PlanInput input, CancellationToken cancellationToken)
+    protected override async Task<PlannedAugmentation> ComputeAsync(PlanInput input, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         string runId = input.Request.RunId, prefix = ArtifactPath.RunFeatures(runId);
@@ -121,11 +121,11 @@ public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExe
         var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(prefix, cancellationToken));
         // Confusing classes are ranked on the tail classes' rows of mean scores only (T x C, not C x C).
         var tailClasses = ClassSplit.FromCounts(counts, input.Request.Fsa.HeadRatio).TailClasses;
-        var plan = FsaPlan.Create(counts, reader.ReadMeanScores(tailClasses), input.Request.Fsa);
+        var plan = AugmentationPlan.Create(counts, reader.ReadMeanScores(tailClasses), input.Request.Fsa);
         var confusing = plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value);
         await workspace.Store.WriteJsonAsync(PlanInputsPath(runId), new PlanInputs(counts, confusing), cancellationToken);
         var sizes = BankSizing.PlannedSizes(plan);
-        var result = new AugmentationPlan(plan.Split.HeadClasses, plan.FusedClasses.ToArray(), confusing,
+        var result = new PlannedAugmentation(plan.Split.HeadClasses, plan.FusedClasses.ToArray(), confusing,
             sizes.ToDictionary(kv => kv.Key, kv => kv.Value), PlanInputsPath(runId), stopwatch.Elapsed.TotalSeconds);
         await workspace.Store.WriteJsonAsync(PlanPath(runId), result, cancellationToken);
         return result;
@@ -163,7 +163,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         var stopwatch = Stopwatch.StartNew();
         string runId = input.Request.RunId, prefix = ArtifactPath.RunFeatures(runId);
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.PlanInputsPath, cancellationToken);
-        var plan = FsaPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa);
+        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa);
         var results = new List<FuseResult>();
         for (int i = 0; i < input.TailClasses.Length; i++)
         {
@@ -176,7 +176,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         return new FuseBatchResult(input.Batch, results, stopwatch.Elapsed.TotalSeconds);
     }
 
-    private async Task<FuseResult> FuseAsync(RunRequest request, string prefix, int tailClass, FsaPlan plan, CancellationToken cancellationToken)
+    private async Task<FuseResult> FuseAsync(RunRequest request, string prefix, int tailClass, AugmentationPlan plan, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         int[] confusingClasses = plan.ConfusingClasses[tailClass];

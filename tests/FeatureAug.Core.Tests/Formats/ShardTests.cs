@@ -120,8 +120,8 @@ public sealed class ShardTests : IDisposable
         var reader = FeatureShardReader.Open(_directory);
         var options = new FsaOptions { HeadRatio = 0.6, Nf = 2, Nt = 2, Na = 2, FineTuneIterations = 20, Views = 1, Seed = 8 };
 
-        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
-        var rebuilt = FsaPlan.Create(reader.Manifest.ClassCounts, reader.ReadMeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var rebuilt = AugmentationPlan.Create(reader.Manifest.ClassCounts, reader.ReadMeanScores(), options);
         Assert.Equal(plan.TailDrawSamples, rebuilt.TailDrawSamples);
         foreach (int c in plan.FusedClasses)
         {
