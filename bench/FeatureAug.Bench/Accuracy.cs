@@ -87,7 +87,7 @@ internal static class Accuracy
             };
             var clock = Stopwatch.StartNew();
             bool cached = Checkpoint.FindLatest(training.CheckpointDirectory!, epochs)?.Epoch == epochs;
-            var trained = PhaseOneTrainer.Train(net, train, normalization, training, cached ? torch.CPU : DeviceSelection.Resolve(phase1Device));
+            var trained = BackboneTraining.Train(net, train, normalization, training, cached ? torch.CPU : DeviceSelection.Resolve(phase1Device));
             net.to(torch.CPU);
             Console.WriteLine(Invariant($"IF {imbalance} seed {seed}: Phase I to epoch {trained.FinalEpoch} in {clock.Elapsed.TotalSeconds:F0} s"));
             if (phase1Only)
@@ -114,16 +114,16 @@ internal static class Accuracy
 
             // Baselines, once, from the paper's options.
             var clean = FeaturesWith(0);
-            var basePlan = FsaPlan.Create(clean.ClassCounts(), clean.MeanScores(), paper with { Seed = seed });
+            var basePlan = AugmentationPlan.Create(clean.ClassCounts(), clean.MeanScores(), paper with { Seed = seed });
             using (var pooled = clean.Pooled())
             {
-                using var ce = PhaseTwo.CrossEntropy(phaseOne);
+                using var ce = HeadFineTuning.CrossEntropy(phaseOne);
                 rows[HeadMethod.CrossEntropy.Key()] = Score(ce, basePlan.Split);
-                using var tau = PhaseTwo.TauNormalized(phaseOne, paper.TauNorm);
+                using var tau = HeadFineTuning.TauNormalized(phaseOne, paper.TauNorm);
                 rows[HeadMethod.TauNorm.Key()] = Score(tau, basePlan.Split);
-                using var noAug = PhaseTwo.TrainNoAug(pooled, basePlan.Split, paper with { Seed = seed }, phaseOne);
+                using var noAug = HeadFineTuning.TrainNoAug(pooled, basePlan.Split, paper with { Seed = seed }, phaseOne);
                 rows[HeadMethod.NoAug.Key()] = Score(noAug.Head, basePlan.Split);
-                using var crt = PhaseTwo.TrainCrt(pooled, paper with { Seed = seed }, phaseOne);
+                using var crt = HeadFineTuning.TrainCrt(pooled, paper with { Seed = seed }, phaseOne);
                 rows[HeadMethod.Crt.Key()] = Score(crt.Head, basePlan.Split);
             }
             foreach (var variant in variants)
@@ -198,12 +198,12 @@ internal static class Accuracy
 
     private static Scores RunFsa(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, Func<ClassifierHead, ClassSplit, Scores> score)
     {
-        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
         var banks = FeatureFusion.FuseAll(plan, features);
         try
         {
             using var pooled = features.Pooled();
-            using var fsa = PhaseTwo.TrainFsa(pooled, plan, banks, phaseOne);
+            using var fsa = HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne);
             return score(fsa.Head, plan.Split);
         }
         finally

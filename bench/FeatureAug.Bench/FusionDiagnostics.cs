@@ -15,7 +15,7 @@ namespace FeatureAug.Bench;
 /// </summary>
 internal static class FusionDiagnostics
 {
-    public static void Write(ExtractedFeatures features, FsaPlan plan, FsaOptions options, string prefix)
+    public static void Write(ExtractedFeatures features, AugmentationPlan plan, FsaOptions options, string prefix)
     {
         using var scope = torch.NewDisposeScope();
         var means = torch.stack(features.Classes.Select(c => c.Pooled.select(1, 0).mean(new long[] { 0 })).ToList(), 0);   // C x K

@@ -13,8 +13,8 @@ namespace FeatureAug.Bench;
 
 /// <summary>
 /// Synthetic long-tailed features for growing class counts through the Core functions the workflow's activities call:
-/// <see cref="FsaPlan.Create"/> (PlanAugmentation), <see cref="FeatureFusion.FuseTailClass"/> once per tail class
-/// (the fan-out) and <see cref="PhaseTwo.TrainFsa"/> (FineTuneHead). Wall time per stage, per tail class, and peak
+/// <see cref="AugmentationPlan.Create"/> (PlanAugmentation), <see cref="FeatureFusion.FuseTailClass"/> once per tail class
+/// (the fan-out) and <see cref="HeadFineTuning.TrainFsa"/> (FineTuneHead). Wall time per stage, per tail class, and peak
 /// memory. Feature maps are small (K x 2 x 2) so that 10,000 classes fit; softmax scores are a zero-stride view
 /// (the plan reads class means, given directly).
 /// </summary>
@@ -67,7 +67,7 @@ internal static class Scaling
         GC.Collect();
 
         var clock = Stopwatch.StartNew();
-        var plan = FsaPlan.Create(extracted.ClassCounts(), meanScores, options);
+        var plan = AugmentationPlan.Create(extracted.ClassCounts(), meanScores, options);
         double planSeconds = clock.Elapsed.TotalSeconds;
         var (oldInputBytes, oldRebuildSeconds) = RebuildFromMeanScores(counts, meanScores, options, measureTime: classes <= 1000);
         meanScores = null;
@@ -76,7 +76,7 @@ internal static class Scaling
             new PlanInputs(counts, plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value)), ArtifactStoreJson.SerializerOptions);
         clock.Restart();
         var read = JsonSerializer.Deserialize<PlanInputs>(planInputs, ArtifactStoreJson.SerializerOptions)!;
-        var rebuilt = FsaPlan.Create(read.ClassCounts, read.ConfusingClasses, options);
+        var rebuilt = AugmentationPlan.Create(read.ClassCounts, read.ConfusingClasses, options);
         double rebuildSeconds = clock.Elapsed.TotalSeconds;
         if (!rebuilt.TailDrawSamples.SequenceEqual(plan.TailDrawSamples))
             throw new InvalidOperationException("The rebuilt plan differs from the ranked one.");
@@ -85,7 +85,7 @@ internal static class Scaling
         double fuseSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
         using (var pooled = extracted.Pooled())
-        using (PhaseTwo.TrainFsa(pooled, plan, banks, phaseOne)) { }
+        using (HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne)) { }
         double fineTuneSeconds = clock.Elapsed.TotalSeconds;
         foreach (var bank in banks) bank.Dispose();
         int tail = plan.Split.TailClasses.Length;
@@ -117,7 +117,7 @@ internal static class Scaling
         var clock = Stopwatch.StartNew();
         using var document = JsonDocument.Parse(json);
         var scores = document.RootElement.GetProperty("meanScores").Deserialize<double[][]>(ArtifactStoreJson.SerializerOptions)!;
-        FsaPlan.Create(counts, scores, options);
+        AugmentationPlan.Create(counts, scores, options);
         return (json.Length, clock.Elapsed.TotalSeconds);
     }
 

@@ -158,12 +158,12 @@ internal static class Speed
         net.to(torch.CPU);
         using var phaseOne = ClassifierHead.FromLinear(net.Classifier);
         clock.Restart();
-        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
         var banks = FeatureFusion.FuseAll(plan, features);
         double fuseSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
         using (var pooled = features.Pooled())
-        using (var fsa = PhaseTwo.TrainFsa(pooled, plan, banks, phaseOne)) { }
+        using (var fsa = HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne)) { }
         double fineTuneSeconds = clock.Elapsed.TotalSeconds;
         foreach (var bank in banks) bank.Dispose();
         double phase1Seconds = (double)epochs * train.Count / phase1ImagesPerSecond;

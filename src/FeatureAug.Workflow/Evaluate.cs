@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Evaluation;
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow.Models;
@@ -13,7 +14,7 @@ using static TorchSharp.torch;
 namespace FeatureAug.Workflow;
 
 public sealed record EvaluateInput(
-    RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, AugmentationPlan Plan,
+    RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, PlannedAugmentation Plan,
     IReadOnlyList<FuseResult> Fused, IReadOnlyList<HeadResult> Heads, StageTimings Timings, int ShardCount);
 
 public sealed record StageTimings(double Phase1Seconds, double ExtractSeconds, double FuseSeconds, double FineTuneSeconds);
@@ -57,7 +58,7 @@ public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry regis
             heads[HeadMethod.CrossEntropy.Key()] = ClassifierHead.FromLinear(model.Classifier);
             foreach (var trained in input.Heads)
                 heads[trained.Method] = HeadFiles.Load(await workspace.GetLocalCopyAsync(trained.Path, cancellationToken));
-            heads[HeadMethod.TauNorm.Key()] = PhaseTwo.TauNormalized(heads[HeadMethod.CrossEntropy.Key()], request.Fsa.TauNorm);
+            heads[HeadMethod.TauNorm.Key()] = HeadFineTuning.TauNormalized(heads[HeadMethod.CrossEntropy.Key()], request.Fsa.TauNorm);
 
             var methods = HeadMethods.Keys.Where(heads.ContainsKey)
                 .ToDictionary(m => m, m => ClassificationMetrics.Compute(heads[m].Predict(testPooled), testLabels, trainCounts, headClasses));

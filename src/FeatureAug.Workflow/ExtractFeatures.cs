@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FeatureAug.Core.Data;
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;

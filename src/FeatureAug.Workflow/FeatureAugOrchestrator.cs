@@ -62,7 +62,7 @@ public sealed class FeatureAugOrchestrator : TaskOrchestrator<RunRequest, RunRes
         double extractSeconds = extracted.Max(e => e.Seconds);
 
         Status("PlanAugmentation", "head/tail split, confusing classes, bank sizes", 0, 1);
-        var plan = await context.CallActivityAsync<AugmentationPlan>(nameof(PlanAugmentationActivity),
+        var plan = await context.CallActivityAsync<PlannedAugmentation>(nameof(PlanAugmentationActivity),
             new PlanInput(request, dataset, backbone, shards), retry);
 
         int tailCount = plan.TailClasses.Length;

@@ -1,3 +1,4 @@
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow.Inputs;
@@ -9,7 +10,7 @@ using static TorchSharp.torch;
 namespace FeatureAug.Workflow;
 
 public sealed record FineTuneInput(
-    RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, AugmentationPlan Plan,
+    RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, PlannedAugmentation Plan,
     IReadOnlyList<FuseResult> Fused, string Method, int ShardCount);
 
 public sealed record HeadResult(string Method, string Path, double Seconds, double FinalLoss, double ReuseFactor);
@@ -50,7 +51,7 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
         var request = input.Request;
         string runId = request.RunId;
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.Plan.PlanInputsPath, cancellationToken);
-        var plan = FsaPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, request.Fsa);
+        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, request.Fsa);
         var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(new RunLayout(runId).Features, cancellationToken));
         using var pooled = reader.ReadPooled();
         using var model = await BackboneLoader.LoadAsync(workspace, input.Backbone, input.Dataset.Channels, input.Dataset.Classes.Count, cancellationToken);
@@ -67,7 +68,7 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
                     var fused = input.Fused.Single(f => f.TailClass == c);
                     banks.Add(FeatureShardReader.ReadBank(await workspace.GetLocalCopyAsync(fused.Path, cancellationToken)));
                 }
-                trained = PhaseTwo.TrainFsa(pooled, plan, banks, phaseOne, cancellationToken);
+                trained = HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne, cancellationToken);
             }
             finally
             {
@@ -76,11 +77,11 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
         }
         else if (input.Method == HeadMethod.NoAug.Key())
         {
-            trained = PhaseTwo.TrainNoAug(pooled, plan.Split, request.Fsa, phaseOne, cancellationToken);
+            trained = HeadFineTuning.TrainNoAug(pooled, plan.Split, request.Fsa, phaseOne, cancellationToken);
         }
         else if (input.Method == HeadMethod.Crt.Key())
         {
-            trained = PhaseTwo.TrainCrt(pooled, request.Fsa, phaseOne, cancellationToken);
+            trained = HeadFineTuning.TrainCrt(pooled, request.Fsa, phaseOne, cancellationToken);
         }
         else
         {

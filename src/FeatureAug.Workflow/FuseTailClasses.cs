@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Workflow.Storage;
 
@@ -62,7 +63,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         var layout = new RunLayout(input.Request.RunId);
         string runId = layout.RunId, prefix = layout.Features;
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.PlanInputsPath, cancellationToken);
-        var plan = FsaPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa);
+        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa);
         var results = new List<FuseResult>();
         for (int i = 0; i < input.TailClasses.Length; i++)
         {
@@ -75,7 +76,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         return new FuseBatchResult(input.Batch, results, stopwatch.Elapsed.TotalSeconds);
     }
 
-    private async Task<FuseResult> FuseAsync(RunRequest request, RunLayout layout, int tailClass, FsaPlan plan, CancellationToken cancellationToken)
+    private async Task<FuseResult> FuseAsync(RunRequest request, RunLayout layout, int tailClass, AugmentationPlan plan, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         int[] confusingClasses = plan.ConfusingClasses[tailClass];

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Workflow.Storage;
 
@@ -7,7 +8,7 @@ namespace FeatureAug.Workflow;
 public sealed record PlanInput(RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, int ShardCount);
 
 /// <summary>The head/tail split, each tail class's confusing classes and its fusion bank size.</summary>
-public sealed record AugmentationPlan(
+public sealed record PlannedAugmentation(
     int[] HeadClasses,
     int[] TailClasses,
     IReadOnlyDictionary<int, int[]> ConfusingClasses,
@@ -16,7 +17,7 @@ public sealed record AugmentationPlan(
     double Seconds);
 
 /// <summary>
-/// What rebuilds the exact <c>FsaPlan</c> in any activity: the class counts and the confusing classes ranked by
+/// What rebuilds the exact <c>AugmentationPlan</c> in any activity: the class counts and the confusing classes ranked by
 /// PlanAugmentation (T x N_f numbers; the C x C mean scores they were ranked from stay in that one activity).
 /// </summary>
 public sealed record PlanInputs(int[] ClassCounts, IReadOnlyDictionary<int, int[]> ConfusingClasses);
@@ -26,14 +27,14 @@ public sealed record PlanInputs(int[] ClassCounts, IReadOnlyDictionary<int, int[
 /// classes and bank sizes. The mean scores are stored so every later activity rebuilds the same plan.
 /// </summary>
 public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExecutionLog executions)
-    : FeatureAugActivity<PlanInput, AugmentationPlan>(executions)
+    : FeatureAugActivity<PlanInput, PlannedAugmentation>(executions)
 {
     protected override string RunIdOf(PlanInput input) => input.Request.RunId;
 
-    protected override async Task<AugmentationPlan?> TryReuseAsync(PlanInput input, CancellationToken cancellationToken) =>
-        (await workspace.Store.TryReadJsonAsync<AugmentationPlan>(new RunLayout(input.Request.RunId).Plan, cancellationToken))?.Value;
+    protected override async Task<PlannedAugmentation?> TryReuseAsync(PlanInput input, CancellationToken cancellationToken) =>
+        (await workspace.Store.TryReadJsonAsync<PlannedAugmentation>(new RunLayout(input.Request.RunId).Plan, cancellationToken))?.Value;
 
-    protected override async Task<AugmentationPlan> ComputeAsync(PlanInput input, CancellationToken cancellationToken)
+    protected override async Task<PlannedAugmentation> ComputeAsync(PlanInput input, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var layout = new RunLayout(input.Request.RunId);
@@ -54,11 +55,11 @@ public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExe
         var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(prefix, cancellationToken));
         // Confusing classes are ranked on the tail classes' rows of mean scores only (T x C, not C x C).
         var tailClasses = ClassSplit.FromCounts(counts, input.Request.Fsa.HeadRatio).TailClasses;
-        var plan = FsaPlan.Create(counts, reader.ReadMeanScores(tailClasses), input.Request.Fsa);
+        var plan = AugmentationPlan.Create(counts, reader.ReadMeanScores(tailClasses), input.Request.Fsa);
         var confusing = plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value);
         await workspace.Store.WriteJsonAsync(layout.PlanInputs, new PlanInputs(counts, confusing), cancellationToken);
         var sizes = BankSizing.PlannedSizes(plan);
-        var result = new AugmentationPlan(plan.Split.HeadClasses, plan.FusedClasses.ToArray(), confusing,
+        var result = new PlannedAugmentation(plan.Split.HeadClasses, plan.FusedClasses.ToArray(), confusing,
             sizes.ToDictionary(kv => kv.Key, kv => kv.Value), layout.PlanInputs, stopwatch.Elapsed.TotalSeconds);
         await workspace.Store.WriteJsonAsync(layout.Plan, result, cancellationToken);
         return result;

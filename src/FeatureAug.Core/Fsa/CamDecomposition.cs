@@ -5,7 +5,8 @@ namespace FeatureAug.Core.Fsa;
 
 /// <summary>
 /// Class Activation Maps of each sample's own label and the split of a feature map into class-specific and
-/// class-generic location vectors (spec/fsa.md, "Phase II inputs" and "Decomposition").
+/// class-generic location vectors (spec/fsa.md, "Phase II inputs" and "Decomposition"). Fusion reads the selected
+/// vectors of a tail class and its confusing classes through <see cref="DecomposedFeatures"/>.
 /// </summary>
 public static class CamDecomposition
 {

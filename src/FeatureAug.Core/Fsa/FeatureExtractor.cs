@@ -1,12 +1,13 @@
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Models;
+using FeatureAug.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FeatureAug.Core.Fsa;
 
 /// <summary>
-/// Runs the frozen Phase-I backbone once over a dataset (eval mode, no gradients, batched) and keeps what FSA
+/// The ExtractFeatures stage (Phase II inputs): runs the frozen Phase-I backbone once over a dataset (eval mode, no gradients, batched) and keeps what FSA
 /// needs: pooled features, last feature maps, softmax scores and own-label CAMs.
 /// </summary>
 public static class FeatureExtractor

@@ -1,53 +1,13 @@
+using FeatureAug.Core.Runtime;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FeatureAug.Core.Fsa;
 
-/// <summary>What fusing one tail class did, for the run report.</summary>
-/// <param name="ClassId">The tail class.</param>
-/// <param name="Generated">Bank size: fused features made (fallbacks included).</param>
-/// <param name="FallbackEmptySpecific">Bank entries that are the real f_t because the tail sample has no specific vector.</param>
-/// <param name="FallbackNoGenericPartner">Bank entries that are the real f_t because no sample of the confusing class has a generic vector.</param>
-/// <param name="SamplesWithoutSpecific">Samples of the tail class whose S_t is empty.</param>
-/// <param name="MeanSpecificVectors">Mean |S_t| over the tail class's samples (all views together).</param>
-/// <param name="MeanGenericVectors">Mean |G_u| over the samples of the confusing classes (all views together).</param>
-/// <param name="RejectedAmbiguous">Bank entries that are the real f_t because the fused feature lay nearer its confusing
-/// class's mean than its tail class's (<see cref="FsaOptions.RejectAmbiguousFused"/>; 0 without it).</param>
-public sealed record FusionStatistics(
-    int ClassId, int Generated, int FallbackEmptySpecific, int FallbackNoGenericPartner,
-    int SamplesWithoutSpecific, double MeanSpecificVectors, double MeanGenericVectors, int RejectedAmbiguous = 0)
-{
-    /// <summary>Bank entries that are a real feature f_t instead of a fused one, for any reason.</summary>
-    public int Fallbacks => FallbackEmptySpecific + FallbackNoGenericPartner + RejectedAmbiguous;
-}
-
-/// <summary>
-/// The fused pooled features of one tail class, B x K float32. Entry k * N_a + a belongs to the k-th Phase-II draw
-/// of this class's samples (<see cref="FsaPlan.TailDrawsOfClass"/>) and was fused with its a-th confusing class (in turn).
-/// </summary>
-public sealed class FusionBank : IDisposable
-{
-    public FusionBank(int classId, Tensor features, FusionStatistics statistics)
-    {
-        if (features.ndim != 2 || features.dtype != ScalarType.Float32)
-            throw new ArgumentException($"Bank of class {classId}: features must be float32 B x K, got {features.dtype} [{string.Join(", ", features.shape)}].", nameof(features));
-        ClassId = classId;
-        Features = features.DetachFromDisposeScope();
-        Statistics = statistics;
-    }
-
-    public int ClassId { get; }
-    public Tensor Features { get; }
-    public FusionStatistics Statistics { get; }
-    public int Count => (int)Features.shape[0];
-
-    public void Dispose() => Features.Dispose();
-}
-
 /// <summary>
 /// Fusion of a tail sample's class-specific vectors with the class-generic vectors of a sample of a confusing class
-/// (spec/fsa.md, "Fusion"), vectorised over all fused features of one tail class.
+/// (spec/fsa.md, "Fusion"), vectorised over all fused features of one tail class: the FuseTailClasses stage, between
+/// the plan and Phase II.
 /// </summary>
 public static class FeatureFusion
 {
@@ -80,7 +40,7 @@ public static class FeatureFusion
     /// fusion options (N_a, tau_s, tau_g, norm matching, rejection). <paramref name="confusing"/> are the features of
     /// the plan's confusing classes of that class, in the plan's order.
     /// </summary>
-    public static FusionBank FuseTailClass(FsaPlan plan, ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing)
+    public static FusionBank FuseTailClass(AugmentationPlan plan, ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(tail);
@@ -93,7 +53,7 @@ public static class FeatureFusion
     /// The banks of every fused tail class of <paramref name="plan"/>, in its order, from features held in memory. Should
     /// one class fail (or the run be cancelled), the banks already made are disposed before the exception leaves.
     /// </summary>
-    public static List<FusionBank> FuseAll(FsaPlan plan, ExtractedFeatures features, CancellationToken cancellationToken = default)
+    public static List<FusionBank> FuseAll(AugmentationPlan plan, ExtractedFeatures features, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(features);
@@ -154,7 +114,7 @@ public static class FeatureFusion
             if (t < 0 || t >= tail.Count)
                 throw new ArgumentOutOfRangeException(nameof(tailDraws), t, $"Tail class {tail.ClassId} has {tail.Count} samples.");
 
-        using var tables = FusionTables.Build(tail, confusing, tauS, tauG);
+        using var tables = DecomposedFeatures.Build(tail, confusing, tauS, tauG);
         int rows = checked(tailDraws.Count * na);
         var tailSamples = new long[rows];
         var slots = new long[rows];
@@ -218,7 +178,7 @@ public static class FeatureFusion
     /// S_t's vector floor(U[r, j] |S_t|), the others G_u's vector floor(U[r, j] |G_u|). Fallback rows get the clean f_t.
     /// An EmptySpecific row never counts as NoPartner.
     /// </summary>
-    internal static FusedRows FuseRows(FusionTables tables, Tensor tailSamples, Tensor slots, Tensor gamma, Tensor partnerUniform, Tensor vectorUniforms)
+    internal static FusedRows FuseRows(DecomposedFeatures tables, Tensor tailSamples, Tensor slots, Tensor gamma, Tensor partnerUniform, Tensor vectorUniforms)
     {
         using var scope = torch.NewDisposeScope();
         long rows = tailSamples.shape[0], locations = tables.Locations;
@@ -264,123 +224,5 @@ public static class FeatureFusion
     {
         var picked = (uniforms * counts).floor().to_type(ScalarType.Int64);
         return torch.minimum(picked, (counts - 1).clamp_min(0));
-    }
-
-    /// <summary>
-    /// The vectors fusion can draw, in one compact float32 table: the specific vectors of every tail sample, grouped by
-    /// sample, then the generic vectors of every confusing-class sample, grouped by slot and sample; plus per-sample
-    /// start/count indices into it. Only vectors that can be drawn are copied.
-    /// </summary>
-    internal sealed class FusionTables : IDisposable
-    {
-        public required Tensor Vectors { get; init; }
-        /// <summary>Mean of a bag of rows of <see cref="Vectors"/> (an embedding bag over the table, frozen).</summary>
-        public required EmbeddingBag MeanOfRows { get; init; }
-        public required Tensor SpecificStart { get; init; }
-        public required Tensor SpecificCount { get; init; }
-        public required Tensor QualifyingStart { get; init; }
-        public required Tensor QualifyingCount { get; init; }
-        public required Tensor SlotQualifyingOffset { get; init; }
-        public required Tensor SlotQualifyingSize { get; init; }
-        public required Tensor CleanPooled { get; init; }
-        /// <summary>Mean clean pooled feature of the tail class, 1 x K.</summary>
-        public required Tensor TailMean { get; init; }
-        /// <summary>Mean clean pooled feature of each confusing class, slots x K (zeros for an empty class, which no row is fused with).</summary>
-        public required Tensor SlotMeans { get; init; }
-        public required int Locations { get; init; }
-        public required int Channels { get; init; }
-        public required int SamplesWithoutSpecific { get; init; }
-        public required double MeanSpecificVectors { get; init; }
-        public required double MeanGenericVectors { get; init; }
-
-        public static FusionTables Build(ClassFeatures tail, IReadOnlyList<ClassFeatures> confusing, double tauS, double tauG)
-        {
-            int locations = tail.Locations, channels = tail.FeatureChannels;
-            foreach (var other in confusing)
-                if (other.Locations != locations || other.FeatureChannels != channels)
-                    throw new ArgumentException(
-                        $"Confusing class {other.ClassId} has maps of {other.FeatureChannels} x {other.MapHeight} x {other.MapWidth}; tail class {tail.ClassId} has {channels} x {tail.MapHeight} x {tail.MapWidth}.",
-                        nameof(confusing));
-
-            using var scope = torch.NewDisposeScope();
-            var (specificVectors, specificCount) = Select(tail, tauS, specific: true);
-            var specificStart = torch.cumsum(specificCount, 0) - specificCount;
-            long tableRows = specificVectors.shape[0];
-
-            var vectorParts = new List<Tensor> { specificVectors };
-            var qualifyingStarts = new List<Tensor>();
-            var qualifyingCounts = new List<Tensor>();
-            var slotOffset = new long[confusing.Count];
-            var slotSize = new long[confusing.Count];
-            long qualifyingTotal = 0, genericVectors = 0, genericSamples = 0;
-            for (int slot = 0; slot < confusing.Count; slot++)
-            {
-                var (vectors, count) = Select(confusing[slot], tauG, specific: false);
-                var start = torch.cumsum(count, 0) - count + tableRows;
-                var qualifying = (count > 0).nonzero().squeeze(1);
-                qualifyingStarts.Add(start.index_select(0, qualifying));
-                qualifyingCounts.Add(count.index_select(0, qualifying));
-                slotOffset[slot] = qualifyingTotal;
-                slotSize[slot] = qualifying.shape[0];
-                qualifyingTotal += qualifying.shape[0];
-                vectorParts.Add(vectors);
-                tableRows += vectors.shape[0];
-                genericVectors += vectors.shape[0];
-                genericSamples += confusing[slot].Count;
-            }
-
-            long specificTotal = specificVectors.shape[0];
-            var table = torch.cat(vectorParts, 0);
-            if (table.shape[0] == 0) table = torch.zeros(1, channels);   // nothing to draw: every row falls back, the bag is never read
-            return new FusionTables
-            {
-                Vectors = table.MoveToOuterDisposeScope(),
-                MeanOfRows = nn.EmbeddingBag_from_pretrained(table, freeze: true, mode: EmbeddingBagMode.Mean),
-                SpecificStart = specificStart.MoveToOuterDisposeScope(),
-                SpecificCount = specificCount.MoveToOuterDisposeScope(),
-                QualifyingStart = torch.cat(qualifyingStarts, 0).MoveToOuterDisposeScope(),
-                QualifyingCount = torch.cat(qualifyingCounts, 0).MoveToOuterDisposeScope(),
-                SlotQualifyingOffset = torch.tensor(slotOffset).MoveToOuterDisposeScope(),
-                SlotQualifyingSize = torch.tensor(slotSize).MoveToOuterDisposeScope(),
-                CleanPooled = tail.Pooled.select(1, 0).contiguous().MoveToOuterDisposeScope(),
-                TailMean = ClassMean(tail, channels).unsqueeze(0).MoveToOuterDisposeScope(),
-                SlotMeans = torch.stack(confusing.Select(c => ClassMean(c, channels)).ToArray()).MoveToOuterDisposeScope(),
-                Locations = locations,
-                Channels = channels,
-                SamplesWithoutSpecific = (int)(specificCount == 0).sum().item<long>(),
-                MeanSpecificVectors = tail.Count == 0 ? 0 : (double)specificTotal / tail.Count,
-                MeanGenericVectors = genericSamples == 0 ? 0 : (double)genericVectors / genericSamples,
-            };
-        }
-
-        private static Tensor ClassMean(ClassFeatures features, int channels) =>
-            features.Count == 0 ? torch.zeros(channels) : features.Pooled.select(1, 0).to_type(ScalarType.Float32).mean(new long[] { 0 });
-
-        /// <summary>The specific (or generic) vectors of a class as float32 rows grouped by sample, and their count per sample.</summary>
-        private static (Tensor Vectors, Tensor CountPerSample) Select(ClassFeatures features, double tau, bool specific)
-        {
-            long n = features.Count, perSample = (long)features.ViewsPerSample * features.Locations, channels = features.FeatureChannels;
-            var vectors = features.Vectors.reshape(n, perSample, channels);
-            var cams = features.Cams.reshape(n, perSample);
-            var mask = specific ? CamDecomposition.SpecificMask(cams, vectors, tau) : CamDecomposition.GenericMask(cams, vectors, tau);
-            var rows = mask.flatten().nonzero().squeeze(1);   // ascending, so grouped by sample
-            var selected = vectors.reshape(n * perSample, channels).index_select(0, rows).to_type(ScalarType.Float32);
-            return (selected, mask.sum(new long[] { 1 }, type: ScalarType.Int64));
-        }
-
-        public void Dispose()
-        {
-            MeanOfRows.Dispose();
-            Vectors.Dispose();
-            SpecificStart.Dispose();
-            SpecificCount.Dispose();
-            QualifyingStart.Dispose();
-            QualifyingCount.Dispose();
-            SlotQualifyingOffset.Dispose();
-            SlotQualifyingSize.Dispose();
-            CleanPooled.Dispose();
-            TailMean.Dispose();
-            SlotMeans.Dispose();
-        }
     }
 }

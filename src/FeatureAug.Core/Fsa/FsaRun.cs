@@ -5,7 +5,7 @@ namespace FeatureAug.Core.Fsa;
 /// <summary>Everything the in-process FSA part produced. Owns the heads and banks.</summary>
 public sealed class FsaRunResult : IDisposable
 {
-    internal FsaRunResult(FsaPlan plan, IReadOnlyList<FusionBank> banks, IReadOnlyDictionary<HeadMethod, ClassifierHead> heads,
+    internal FsaRunResult(AugmentationPlan plan, IReadOnlyList<FusionBank> banks, IReadOnlyDictionary<HeadMethod, ClassifierHead> heads,
         IReadOnlyDictionary<HeadMethod, float[]> losses, double reuseFactor, TimeSpan fuseTime, TimeSpan fineTuneTime)
     {
         Plan = plan;
@@ -17,7 +17,7 @@ public sealed class FsaRunResult : IDisposable
         FineTuneTime = fineTuneTime;
     }
 
-    public FsaPlan Plan { get; }
+    public AugmentationPlan Plan { get; }
     /// <summary>One bank per fused tail class, in class order.</summary>
     public IReadOnlyList<FusionBank> Banks { get; }
     public IReadOnlyDictionary<HeadMethod, ClassifierHead> Heads { get; }
@@ -39,8 +39,8 @@ public sealed class FsaRunResult : IDisposable
 
 /// <summary>
 /// The whole FSA part in one process, after extraction: plan, fuse every tail class, Phase II of every method.
-/// The workflow runs the same steps as separate activities (<see cref="FsaPlan.Create"/>,
-/// <see cref="FeatureFusion.FuseTailClass"/> per class, <see cref="PhaseTwo"/> per method).
+/// The workflow runs the same steps as separate activities (<see cref="AugmentationPlan.Create"/>,
+/// <see cref="FeatureFusion.FuseTailClass"/> per class, <see cref="HeadFineTuning"/> per method).
 /// </summary>
 public static class FsaRun
 {
@@ -50,7 +50,7 @@ public static class FsaRun
         ArgumentNullException.ThrowIfNull(phaseOne);
         ArgumentNullException.ThrowIfNull(options);
         var fuseClock = Stopwatch.StartNew();
-        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
         List<FusionBank> banks = [];
         var heads = new Dictionary<HeadMethod, ClassifierHead>();
         try
@@ -60,21 +60,21 @@ public static class FsaRun
 
             var fineTuneClock = Stopwatch.StartNew();
             using var pooled = features.Pooled();
-            heads[HeadMethod.CrossEntropy] = PhaseTwo.CrossEntropy(phaseOne);
-            heads[HeadMethod.TauNorm] = PhaseTwo.TauNormalized(phaseOne, options.TauNorm);
+            heads[HeadMethod.CrossEntropy] = HeadFineTuning.CrossEntropy(phaseOne);
+            heads[HeadMethod.TauNorm] = HeadFineTuning.TauNormalized(phaseOne, options.TauNorm);
             var losses = new Dictionary<HeadMethod, float[]>();
-            using (var noAug = PhaseTwo.TrainNoAug(pooled, plan.Split, options, phaseOne, cancellationToken))
+            using (var noAug = HeadFineTuning.TrainNoAug(pooled, plan.Split, options, phaseOne, cancellationToken))
             {
                 heads[HeadMethod.NoAug] = noAug.Head.Clone();
                 losses[HeadMethod.NoAug] = noAug.Losses;
             }
-            using (var crt = PhaseTwo.TrainCrt(pooled, options, phaseOne, cancellationToken))
+            using (var crt = HeadFineTuning.TrainCrt(pooled, options, phaseOne, cancellationToken))
             {
                 heads[HeadMethod.Crt] = crt.Head.Clone();
                 losses[HeadMethod.Crt] = crt.Losses;
             }
             double reuseFactor;
-            using (var fsa = PhaseTwo.TrainFsa(pooled, plan, banks, phaseOne, cancellationToken))
+            using (var fsa = HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne, cancellationToken))
             {
                 heads[HeadMethod.Fsa] = fsa.Head.Clone();
                 losses[HeadMethod.Fsa] = fsa.Losses;

@@ -37,7 +37,7 @@ public class FusionTests
         using var tail = Tail();
         using var partner = ConfusingWithPartner();
         using var none = ConfusingWithoutPartner();
-        using var tables = FeatureFusion.FusionTables.Build(tail, new[] { partner, none }, 0.8, 0.2);
+        using var tables = DecomposedFeatures.Build(tail, new[] { partner, none }, 0.8, 0.2);
         using var scope = torch.NewDisposeScope();
 
         var fused = FeatureFusion.FuseRows(tables,
@@ -69,7 +69,7 @@ public class FusionTests
     {
         using var tail = Tail();
         using var partner = ConfusingWithPartner();
-        using var tables = FeatureFusion.FusionTables.Build(tail, new[] { partner }, 0.8, 0.2);
+        using var tables = DecomposedFeatures.Build(tail, new[] { partner }, 0.8, 0.2);
         using var scope = torch.NewDisposeScope();
         var uniforms = torch.tensor(new double[] { 0.1, 0.3, 0.6, 0.8, 0.1, 0.3, 0.6, 0.8 }, new long[] { 2, 4 });
 
@@ -159,7 +159,7 @@ public class FusionTests
         var weight = torch.rand(new long[] { 3, 16 }, generator: new torch.Generator(1));
         using var features = FsaTestData.Synthetic(new[] { 50, 40, 5 }, 16, 4, 4, 0, weight, torch.zeros(3), seed: 2);
         var options = new FsaOptions { HeadRatio = 0.9, Nf = 2, Na = 2, Nt = 4, FineTuneIterations = 50, Seed = 9, MatchFusedNorm = true, RejectAmbiguousFused = true };
-        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
 
         var banks = FeatureFusion.FuseAll(plan, features);
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Runtime;
 using FeatureAug.Core.Training;
 using TorchSharp;
 
@@ -37,8 +38,8 @@ public class GoldenStreamsTests
     [Fact]
     public void PhaseOneEpochSeedsAndOrders()
     {
-        var epochSeeds = (from seed in Seeds from epoch in new[] { 0, 1, 11, 299 } from stream in new[] { 1, 2 } select PhaseOneTrainer.EpochSeed(seed, epoch, stream)).ToArray();
-        var orders = (from seed in Seeds from epoch in new[] { 0, 4 } select PhaseOneTrainer.EpochOrder(50, seed, epoch)).SelectMany(o => o);
+        var epochSeeds = (from seed in Seeds from epoch in new[] { 0, 1, 11, 299 } from stream in new[] { 1, 2 } select BackboneTraining.EpochSeed(seed, epoch, stream)).ToArray();
+        var orders = (from seed in Seeds from epoch in new[] { 0, 4 } select BackboneTraining.EpochOrder(50, seed, epoch)).SelectMany(o => o);
 
         Assert.Equal(new[] { 565798388, 607567, 1703865447 }, epochSeeds[..3]);
         Assert.Equal("292e1f4f1e81f16a", Digest(epochSeeds));
@@ -55,8 +56,8 @@ public class GoldenStreamsTests
     [Fact]
     public void TheTailDrawsOfAPlan()
     {
-        var uniform = FsaPlan.Create(PlanCounts, PlanScores(), PlanOptions);
-        var balanced = FsaPlan.Create(PlanCounts, PlanScores(), PlanOptions with { TailSampling = GroupSampling.ClassBalanced, Views = 0, Seed = -3 });
+        var uniform = AugmentationPlan.Create(PlanCounts, PlanScores(), PlanOptions);
+        var balanced = AugmentationPlan.Create(PlanCounts, PlanScores(), PlanOptions with { TailSampling = GroupSampling.ClassBalanced, Views = 0, Seed = -3 });
 
         Assert.Equal("39193633f7ee7e07", Digest(uniform.TailDrawSamples));
         Assert.Equal("903d4192faa41ffc", Digest(uniform.TailDrawViews));
@@ -76,15 +77,15 @@ public class GoldenStreamsTests
         var scores = Enumerable.Range(0, 4).Select(_ => Enumerable.Repeat(0.25, 4).ToArray()).ToArray();
         using var twoViews = Pooled(2);
         using var oneView = Pooled(1);
-        var plan = FsaPlan.Create(BatchCounts, scores, options);
-        var balancedPlan = FsaPlan.Create(BatchCounts, scores, options with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced });
+        var plan = AugmentationPlan.Create(BatchCounts, scores, options);
+        var balancedPlan = AugmentationPlan.Create(BatchCounts, scores, options with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced });
 
-        var fsa = PhaseTwo.FsaBatches(twoViews, plan, BankSizing.PlannedSizes(plan), out _);
-        var fsaBalanced = PhaseTwo.FsaBatches(twoViews, balancedPlan, BankSizing.PlannedSizes(balancedPlan), out _);
-        var noAug = PhaseTwo.NoAugBatches(twoViews, plan.Split, options);
-        var noAugOneView = PhaseTwo.NoAugBatches(oneView, plan.Split, options with { Views = 0, Seed = 7 });
-        var crt = PhaseTwo.CrtBatches(twoViews, options);
-        var crtOneView = PhaseTwo.CrtBatches(oneView, options with { Views = 0, Seed = int.MaxValue });
+        var fsa = HeadFineTuning.FsaBatches(twoViews, plan, BankSizing.PlannedSizes(plan), out _);
+        var fsaBalanced = HeadFineTuning.FsaBatches(twoViews, balancedPlan, BankSizing.PlannedSizes(balancedPlan), out _);
+        var noAug = HeadFineTuning.NoAugBatches(twoViews, plan.Split, options);
+        var noAugOneView = HeadFineTuning.NoAugBatches(oneView, plan.Split, options with { Views = 0, Seed = 7 });
+        var crt = HeadFineTuning.CrtBatches(twoViews, options);
+        var crtOneView = HeadFineTuning.CrtBatches(oneView, options with { Views = 0, Seed = int.MaxValue });
 
         Assert.Equal(("7ff1c676eb869c3d", "5c3f359b26b47637"), (Digest(fsa.Rows), Digest(fsa.Labels)));
         Assert.Equal(("67087aa163d5bd21", "5693f0e3a9c7688f"), (Digest(fsaBalanced.Rows), Digest(fsaBalanced.Labels)));

@@ -1,3 +1,4 @@
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Testing;
@@ -51,8 +52,8 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         var (instance, _) = await PipelineHarness.RunAsync(Options, request);
 
         Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed, PipelineHarness.Failure(instance));
-        var manifest = await Store.ReadJsonAsync<FeatureAug.Core.Fsa.FeatureShardManifest>(
-            ArtifactPath.Combine(new RunLayout("views-1").Features, FeatureAug.Core.Fsa.FeatureShardManifest.FileName), default);
+        var manifest = await Store.ReadJsonAsync<FeatureAug.Core.Formats.FeatureShardManifest>(
+            ArtifactPath.Combine(new RunLayout("views-1").Features, FeatureAug.Core.Formats.FeatureShardManifest.FileName), default);
         Assert.Equal(3, manifest.ViewsPerSample); // the clean view and two augmented ones
         Assert.Equal("float16", manifest.VectorsDType);
         Assert.Equal(TinyDataset.TrainCounts, manifest.ClassCounts);
@@ -101,7 +102,7 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         Assert.Equal(1, executions.ComputedCount("batch-one", nameof(FuseTailClassesActivity)));
         // Each stored bank is what fusing that class alone gives, from the run's own shards and plan inputs.
         var inputs = await Store.ReadJsonAsync<PlanInputs>(new RunLayout("batch-one").PlanInputs, default);
-        var plan = FsaPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, batched.Fsa);
+        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, batched.Fsa);
         var reader = FeatureShardReader.Open(Path.GetDirectoryName(
             Store.GetFilePath(ArtifactPath.Combine(new RunLayout("batch-one").Features, FeatureShardManifest.FileName)))!);
         Assert.Equal(new[] { 3, 4 }, plan.FusedClasses);

@@ -1,4 +1,4 @@
-namespace FeatureAug.Core.Fsa;
+namespace FeatureAug.Core.Runtime;
 
 /// <summary>
 /// Independent, repeatable seeds for the separate random streams of one run (views, schedules, each class's

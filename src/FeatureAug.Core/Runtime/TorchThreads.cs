@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace FeatureAug.Core.Fsa;
+namespace FeatureAug.Core.Runtime;
 
 /// <summary>
 /// Runs work with one intra-op thread. Phase-II steps (128 x K) and fusion chunks are small, and the FSA workflow

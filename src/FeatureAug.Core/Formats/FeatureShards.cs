@@ -1,9 +1,10 @@
 using System.Text.Json;
+using FeatureAug.Core.Fsa;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
-namespace FeatureAug.Core.Fsa;
+namespace FeatureAug.Core.Formats;
 
 /// <summary>
 /// Describes a directory of per-class feature shards (written last, so a directory with a manifest is complete).

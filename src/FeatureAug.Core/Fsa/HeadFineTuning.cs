@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FeatureAug.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,12 +30,12 @@ public sealed class HeadTrainingResult : IDisposable
 }
 
 /// <summary>
-/// Phase II: the FC re-trained on stored pooled features of the frozen backbone, starting from a copy of the
+/// Phase II (the FineTuneHead stage): the FC re-trained on stored pooled features of the frozen backbone, starting from a copy of the
 /// Phase-I FC, and the baselines computed from the same features (spec/fsa.md, "Phase II" and "Baselines").
 /// All trained methods share N_t, N_a, iterations, SGD learning rate and momentum; each has its own seeded stream.
 /// With extra views every real feature is drawn from a uniformly chosen view of its sample.
 /// </summary>
-public static class PhaseTwo
+public static class HeadFineTuning
 {
     /// <summary>CE: the Phase-I FC as it is (a copy).</summary>
     public static ClassifierHead CrossEntropy(ClassifierHead phaseOne) => phaseOne.Clone();
@@ -58,8 +59,8 @@ public static class PhaseTwo
     /// class's bank (made from that very sample, used in order, each once), and N_t (1 + N_a) real head samples
     /// drawn uniformly; cross-entropy, SGD.
     /// </summary>
-    /// <param name="banks">One bank per class of <see cref="FsaPlan.FusedClasses"/>.</param>
-    public static HeadTrainingResult TrainFsa(PooledFeatureTable pooled, FsaPlan plan, IReadOnlyList<FusionBank> banks, ClassifierHead phaseOne, CancellationToken cancellationToken = default)
+    /// <param name="banks">One bank per class of <see cref="AugmentationPlan.FusedClasses"/>.</param>
+    public static HeadTrainingResult TrainFsa(PooledFeatureTable pooled, AugmentationPlan plan, IReadOnlyList<FusionBank> banks, ClassifierHead phaseOne, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pooled);
         ArgumentNullException.ThrowIfNull(plan);
@@ -126,7 +127,7 @@ public static class PhaseTwo
     /// </summary>
     internal sealed record TrainingBatches(int Iterations, int BatchSize, long[] Rows, long[] Labels);
 
-    internal static TrainingBatches FsaBatches(PooledFeatureTable pooled, FsaPlan plan, IReadOnlyDictionary<int, int> bankSizes, out Dictionary<int, int> fusedDraws)
+    internal static TrainingBatches FsaBatches(PooledFeatureTable pooled, AugmentationPlan plan, IReadOnlyDictionary<int, int> bankSizes, out Dictionary<int, int> fusedDraws)
     {
         var options = plan.Options;
         int viewsPerSample = pooled.ViewsPerSample, batchSize = options.BatchSize;

@@ -27,11 +27,11 @@ public sealed record TrainingProgress(
 public sealed record TrainingResult(int StartEpoch, int FinalEpoch, IReadOnlyList<double> EpochLosses, double Seconds, double ImagesPerSecond);
 
 /// <summary>
-/// Phase I: trains the whole network with SGD (momentum, weight decay), warm-up plus step or cosine
+/// Phase I (the TrainBackbone stage): trains the whole network with SGD (momentum, weight decay), warm-up plus step or cosine
 /// schedule, cross-entropy or focal loss, on shuffled and optionally augmented batches. The loop
 /// follows torchvision's references/classification train_one_epoch.
 /// </summary>
-public static class PhaseOneTrainer
+public static class BackboneTraining
 {
     private const int ShuffleStream = 1;
     private const int AugmentationStream = 2;

@@ -1,18 +1,21 @@
+using FeatureAug.Core.Runtime;
+
 namespace FeatureAug.Core.Fsa;
 
 /// <summary>
-/// Everything decided before fusion: the head/tail split, each tail class's confusing classes, and the real tail
+/// The augmentation plan (the PlanAugmentation stage, after Phase I and before fusion and Phase II): everything
+/// decided before fusion: the head/tail split, each tail class's confusing classes, and the real tail
 /// samples FSA's Phase II will draw, iteration by iteration. Drawing those up front (seeded) sizes every fusion
 /// bank exactly: a tail class's bank holds N_a fused features for each time one of its samples is drawn, made
 /// from that very sample as in the paper's online augmentation, so Phase II uses each fused feature once.
 /// Deterministic in its inputs: a worker that fuses one class can rebuild the same plan from the same inputs.
 /// Global sample positions are in the class-sorted order of <see cref="ExtractedFeatures"/>.
 /// </summary>
-public sealed class FsaPlan
+public sealed class AugmentationPlan
 {
     private readonly Dictionary<int, int[]> _tailDrawsByClass;
 
-    private FsaPlan(FsaOptions options, int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing,
+    private AugmentationPlan(FsaOptions options, int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing,
         int[] tailDrawSamples, int[] tailDrawViews, Dictionary<int, int[]> tailDrawsByClass)
     {
         Options = options;
@@ -44,7 +47,7 @@ public sealed class FsaPlan
     /// Builds the plan. <paramref name="meanScores"/> row c is the mean softmax over class c's training samples
     /// (<see cref="ExtractedFeatures.MeanScores"/>). Options are validated first.
     /// </summary>
-    public static FsaPlan Create(int[] classCounts, double[][] meanScores, FsaOptions options)
+    public static AugmentationPlan Create(int[] classCounts, double[][] meanScores, FsaOptions options)
     {
         ArgumentNullException.ThrowIfNull(classCounts);
         ArgumentNullException.ThrowIfNull(meanScores);
@@ -62,7 +65,7 @@ public sealed class FsaPlan
     /// by the other overload with the same counts and options): the same split and draws, without the C x C mean
     /// scores, which at tens of thousands of classes are far too large to hand to every later step.
     /// </summary>
-    public static FsaPlan Create(int[] classCounts, IReadOnlyDictionary<int, int[]> confusingClasses, FsaOptions options)
+    public static AugmentationPlan Create(int[] classCounts, IReadOnlyDictionary<int, int[]> confusingClasses, FsaOptions options)
     {
         ArgumentNullException.ThrowIfNull(classCounts);
         ArgumentNullException.ThrowIfNull(confusingClasses);
@@ -85,7 +88,7 @@ public sealed class FsaPlan
         return Build(classCounts, split, confusingClasses, options);
     }
 
-    private static FsaPlan Build(int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing, FsaOptions options)
+    private static AugmentationPlan Build(int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing, FsaOptions options)
     {
         var offsets = new int[classCounts.Length];
         for (int c = 1; c < classCounts.Length; c++) offsets[c] = offsets[c - 1] + classCounts[c - 1];
@@ -120,7 +123,7 @@ public sealed class FsaPlan
             int label = labelOf[position];
             byClass[label].Add(position - offsets[label]);
         }
-        return new FsaPlan(options, classCounts, split, confusing, samples, views, byClass.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
+        return new AugmentationPlan(options, classCounts, split, confusing, samples, views, byClass.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
     }
 
     /// <summary>
@@ -143,7 +146,7 @@ public static class BankSizing
     /// Bank size of every fused tail class under <paramref name="plan"/>: N_a times the number of Phase-II draws of
     /// that class's samples, so each fused feature is drawn exactly once (reuse factor 1).
     /// </summary>
-    public static IReadOnlyDictionary<int, int> PlannedSizes(FsaPlan plan) =>
+    public static IReadOnlyDictionary<int, int> PlannedSizes(AugmentationPlan plan) =>
         plan.FusedClasses.ToDictionary(c => c, c => plan.TailDrawsOfClass(c).Length * plan.Options.Na);
 
     /// <summary>

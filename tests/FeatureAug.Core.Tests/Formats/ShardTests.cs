@@ -1,8 +1,10 @@
+using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Tests.Fsa;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace FeatureAug.Core.Tests.Fsa;
+namespace FeatureAug.Core.Tests.Formats;
 
 public sealed class ShardTests : IDisposable
 {
@@ -118,8 +120,8 @@ public sealed class ShardTests : IDisposable
         var reader = FeatureShardReader.Open(_directory);
         var options = new FsaOptions { HeadRatio = 0.6, Nf = 2, Nt = 2, Na = 2, FineTuneIterations = 20, Views = 1, Seed = 8 };
 
-        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
-        var rebuilt = FsaPlan.Create(reader.Manifest.ClassCounts, reader.ReadMeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var rebuilt = AugmentationPlan.Create(reader.Manifest.ClassCounts, reader.ReadMeanScores(), options);
         Assert.Equal(plan.TailDrawSamples, rebuilt.TailDrawSamples);
         foreach (int c in plan.FusedClasses)
         {

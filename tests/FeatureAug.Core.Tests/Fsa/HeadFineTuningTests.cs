@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace FeatureAug.Core.Tests.Fsa;
 
-public class PhaseTwoTests
+public class HeadFineTuningTests
 {
     // Head: classes 0 and 1 (16 of 20 samples >= 0.75); tail: classes 2 and 3.
     private static readonly int[] Counts = { 10, 6, 3, 1 };
@@ -20,10 +20,10 @@ public class PhaseTwoTests
     public void FsaBatchesHoldNtRealTailNtNaFusedAndNt1PlusNaHeadSamples()
     {
         using var pooled = Pooled(Counts, 2, 4, 1);
-        var plan = FsaPlan.Create(Counts, UniformScores(4), Small);
+        var plan = AugmentationPlan.Create(Counts, UniformScores(4), Small);
         var sizes = BankSizing.PlannedSizes(plan);
 
-        var batches = PhaseTwo.FsaBatches(pooled, plan, sizes, out var fusedDraws);
+        var batches = HeadFineTuning.FsaBatches(pooled, plan, sizes, out var fusedDraws);
 
         long realRows = 20 * 2;
         Assert.Equal(16, batches.BatchSize);
@@ -63,11 +63,11 @@ public class PhaseTwoTests
     public void AShortBankIsReusedAndReported()
     {
         using var pooled = Pooled(Counts, 2, 4, 1);
-        var plan = FsaPlan.Create(Counts, UniformScores(4), Small);
+        var plan = AugmentationPlan.Create(Counts, UniformScores(4), Small);
         var planned = BankSizing.PlannedSizes(plan);
         var halved = planned.ToDictionary(kv => kv.Key, kv => Math.Max(1, kv.Value / 2));
 
-        PhaseTwo.FsaBatches(pooled, plan, halved, out var fusedDraws);
+        HeadFineTuning.FsaBatches(pooled, plan, halved, out var fusedDraws);
 
         Assert.InRange(BankSizing.ReuseFactor(fusedDraws, halved), 1.9, 2.1);
     }
@@ -77,12 +77,12 @@ public class PhaseTwoTests
     {
         using var pooled = Pooled(Counts, 1, 4, 1);
         var options = Small with { Views = 0, FineTuneIterations = 1000 };
-        var plan = FsaPlan.Create(Counts, UniformScores(4), options);
-        var balancedPlan = FsaPlan.Create(Counts, UniformScores(4), options with { HeadSampling = GroupSampling.ClassBalanced });
+        var plan = AugmentationPlan.Create(Counts, UniformScores(4), options);
+        var balancedPlan = AugmentationPlan.Create(Counts, UniformScores(4), options with { HeadSampling = GroupSampling.ClassBalanced });
         var sizes = BankSizing.PlannedSizes(plan);
 
-        var uniform = PhaseTwo.FsaBatches(pooled, plan, sizes, out _);
-        var balanced = PhaseTwo.FsaBatches(pooled, balancedPlan, sizes, out _);
+        var uniform = HeadFineTuning.FsaBatches(pooled, plan, sizes, out _);
+        var balanced = HeadFineTuning.FsaBatches(pooled, balancedPlan, sizes, out _);
 
         for (int slot = 0; slot < balanced.Rows.Length; slot++)
             if (balanced.Rows[slot] < 20) Assert.Equal(pooled.Labels[balanced.Rows[slot]], balanced.Labels[slot]);
@@ -103,7 +103,7 @@ public class PhaseTwoTests
         using var pooled = Pooled(Counts, 1, 4, 2);
         var split = ClassSplit.FromCounts(Counts, Small.HeadRatio);
 
-        var batches = PhaseTwo.NoAugBatches(pooled, split, Small with { Views = 0 });
+        var batches = HeadFineTuning.NoAugBatches(pooled, split, Small with { Views = 0 });
 
         for (int iteration = 0; iteration < 40; iteration++)
         {
@@ -120,7 +120,7 @@ public class PhaseTwoTests
     {
         using var pooled = Pooled(Counts, 1, 4, 2);
 
-        var batches = PhaseTwo.CrtBatches(pooled, Small with { FineTuneIterations = 1000, Views = 0 });
+        var batches = HeadFineTuning.CrtBatches(pooled, Small with { FineTuneIterations = 1000, Views = 0 });
 
         Assert.Equal(16_000, batches.Labels.Length);
         Assert.Equal(batches.Labels, batches.Rows.Select(r => (long)pooled.Labels[r]));
@@ -135,9 +135,9 @@ public class PhaseTwoTests
     {
         using var phaseOne = new ClassifierHead(torch.tensor(new float[] { 3, 4, 0, 2, 1, 0 }, new long[] { 3, 2 }), torch.tensor(new float[] { 1, 2, 3 }));
 
-        using var full = PhaseTwo.TauNormalized(phaseOne, 1.0);
-        using var half = PhaseTwo.TauNormalized(phaseOne, 0.5);
-        using var none = PhaseTwo.TauNormalized(phaseOne, 0.0);
+        using var full = HeadFineTuning.TauNormalized(phaseOne, 1.0);
+        using var half = HeadFineTuning.TauNormalized(phaseOne, 0.5);
+        using var none = HeadFineTuning.TauNormalized(phaseOne, 0.0);
 
         Assert.Equal(new float[] { 0.6f, 0.8f, 0, 1, 1, 0 }, FsaTestData.Row(full.Weight));
         Assert.Equal(new float[] { (float)(3 / Math.Sqrt(5)), (float)(4 / Math.Sqrt(5)), 0, (float)Math.Sqrt(2), 1, 0 }, FsaTestData.Row(half.Weight));
@@ -158,7 +158,7 @@ public class PhaseTwoTests
     public void CrossEntropyIsThePhaseOneHeadAndCopyIntoWritesAModelsFc()
     {
         using var phaseOne = new ClassifierHead(torch.tensor(new float[] { 1, 2, 3, 4 }, new long[] { 2, 2 }), torch.tensor(new float[] { 5, 6 }));
-        using var ce = PhaseTwo.CrossEntropy(phaseOne);
+        using var ce = HeadFineTuning.CrossEntropy(phaseOne);
         using var layer = nn.Linear(2, 2);
 
         ce.CopyInto(layer);
@@ -179,7 +179,7 @@ public class PhaseTwoTests
         using var features = FsaTestData.Synthetic(counts, 8, 3, 3, views: 1, weight, bias, seed: 22);
         var options = new FsaOptions { Nt = 4, Na = 2, Nf = 2, FineTuneIterations = 300, FineTuneLearningRate = 0.01, Views = 1, Seed = 5 };
 
-        var plan = FsaPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
         Assert.Equal(new[] { 3, 4, 5 }, plan.Split.TailClasses);
         var banks = plan.FusedClasses.Select(c => FeatureFusion.FuseTailClass(
             features.Classes[c], plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList(),
@@ -190,9 +190,9 @@ public class PhaseTwoTests
             using var pooled = features.Pooled();
             using var phaseOne = new ClassifierHead(weight, bias);
 
-            using var fsa = PhaseTwo.TrainFsa(pooled, plan, banks, phaseOne);
-            using var noAug = PhaseTwo.TrainNoAug(pooled, plan.Split, options, phaseOne);
-            using var crt = PhaseTwo.TrainCrt(pooled, options, phaseOne);
+            using var fsa = HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne);
+            using var noAug = HeadFineTuning.TrainNoAug(pooled, plan.Split, options, phaseOne);
+            using var crt = HeadFineTuning.TrainCrt(pooled, options, phaseOne);
 
             Assert.Equal(1.0, fsa.ReuseFactor);
             foreach (var result in new[] { fsa, noAug, crt })
@@ -231,7 +231,7 @@ public class PhaseTwoTests
         Assert.Equal(1.0, run.ReuseFactor);
         Assert.Equal(Enum.GetValues<HeadMethod>().Order(), run.Heads.Keys.Order());
         Assert.True(FsaTestData.Same(phaseOne.Weight, run.Heads[HeadMethod.CrossEntropy].Weight));
-        using var tauNorm = PhaseTwo.TauNormalized(phaseOne, 1.0);
+        using var tauNorm = HeadFineTuning.TauNormalized(phaseOne, 1.0);
         Assert.True(FsaTestData.Same(tauNorm.Weight, run.Heads[HeadMethod.TauNorm].Weight));
         Assert.All(new[] { HeadMethod.NoAug, HeadMethod.Crt, HeadMethod.Fsa }, m => Assert.Equal(50, run.Losses[m].Length));
         Assert.False(FsaTestData.Same(phaseOne.Weight, run.Heads[HeadMethod.Fsa].Weight));
