@@ -2,8 +2,6 @@ using FeatureAug.Core.Models;
 using FeatureAug.Core.Training;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
-using TorchSharp;
-using TorchSharp.PyBridge;
 
 namespace FeatureAug.Workflow;
 
@@ -27,21 +25,16 @@ public static class BackboneLoader
                 var manifest = await workspace.Store.ReadJsonAsync<CheckpointManifest>(path, cancellationToken);
                 string directory = path[..path.LastIndexOf('/')];
                 string modelFile = await workspace.GetLocalCopyAsync(ArtifactPath.Combine(directory, manifest.ModelFile), cancellationToken);
-                Checkpoint.LoadModel(Path.GetDirectoryName(modelFile)!, manifest, model);
+                BackboneFiles.LoadCheckpointInto(model, Path.GetDirectoryName(modelFile)!, manifest);
             }
-            else if (extension == ".safetensors")
+            else if (BackboneFiles.IsWeightFile(path))
             {
-                model.load_safetensors(await workspace.GetLocalCopyAsync(path, cancellationToken));
-            }
-            else if (extension is ".pt" or ".pth" or ".bin")
-            {
-                model.load_py(await workspace.GetLocalCopyAsync(path, cancellationToken));
+                BackboneFiles.LoadInto(model, await workspace.GetLocalCopyAsync(path, cancellationToken));
             }
             else
             {
                 throw new InvalidRunInputException($"backbone: '{path}' is neither a checkpoint manifest (.json), safetensors nor a PyTorch state_dict (.pt/.pth/.bin).");
             }
-            model.eval();
             return model;
         }
         catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or ArgumentException

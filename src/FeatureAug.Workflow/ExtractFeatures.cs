@@ -4,7 +4,6 @@ using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
-using TorchSharp;
 
 namespace FeatureAug.Workflow;
 
@@ -55,8 +54,7 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
             // A backbone that yields NaN or Inf would poison every head trained on its features.
             foreach (var classFeatures in ownedClasses.Select(c => features.Classes[c]))
             {
-                using var finite = torch.isfinite(classFeatures.Pooled).all();
-                if (!finite.item<bool>())
+                if (!classFeatures.PooledIsFinite)
                     throw new InvalidRunInputException($"features: the backbone produced NaN or Inf features for class {classFeatures.ClassId}; the checkpoint is unusable (diverged training?).");
             }
             using (var scratch = workspace.NewScratchDirectory(request.RunId, "extract"))
@@ -67,8 +65,7 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
                     counts[i] = local.Count;
                     // Sample indices refer to the subset; the shard files record training-set indices. The
                     // relabelled view shares the tensors that `features` owns and disposes, so it is not disposed here.
-                    var global = new ClassFeatures(local.ClassId, local.SampleIndices.Select(s => globalIndex[s]).ToArray(),
-                        local.Pooled, local.Vectors, local.Cams, local.Scores, local.MapHeight, local.MapWidth);
+                    var global = local.WithSampleIndices(local.SampleIndices.Select(s => globalIndex[s]).ToArray());
                     string file = scratch.File(FeatureShardWriter.ShardName(local.ClassId));
                     await FeatureShardWriter.WriteClassAsync(global, file, request.Fsa.StoreMapsAsHalf, cancellationToken);
                     await workspace.Store.UploadFromFileAsync(ArtifactPath.Combine(prefix, Path.GetFileName(file)), file, cancellationToken);

@@ -3,9 +3,6 @@ using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
-using TorchSharp;
-using TorchSharp.PyBridge;
-using static TorchSharp.torch;
 
 namespace FeatureAug.Workflow;
 
@@ -14,28 +11,6 @@ public sealed record FineTuneInput(
     IReadOnlyList<FuseResult> Fused, string Method, int ShardCount);
 
 public sealed record HeadResult(string Method, string Path, double Seconds, double FinalLoss, double ReuseFactor);
-
-/// <summary>Reads and writes classifier heads as safetensors with PyTorch's Linear names (weight, bias).</summary>
-public static class HeadFiles
-{
-    public static void Save(ClassifierHead head, string file)
-    {
-        using var scope = torch.NewDisposeScope();
-        var tensors = new Dictionary<string, Tensor> { ["weight"] = head.Weight.detach().cpu().contiguous(), ["bias"] = head.Bias.detach().cpu().contiguous() };
-        using var stream = File.Create(file);
-        Safetensors.SaveStateDict(stream, tensors);
-    }
-
-    public static ClassifierHead Load(string file)
-    {
-        var tensors = Safetensors.LoadStateDict(file);
-        if (!tensors.TryGetValue("weight", out var weight) || !tensors.TryGetValue("bias", out var bias))
-            throw new InvalidDataException($"{file}: a classifier head needs 'weight' and 'bias' tensors.");
-        var head = new ClassifierHead(weight, bias);
-        foreach (var tensor in tensors.Values) tensor.Dispose();
-        return head;
-    }
-}
 
 /// <summary>Step 6: Phase-II re-training of one method's head (FSA, No-Aug or cRT) on the stored pooled features.</summary>
 public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecutionLog executions)
@@ -91,13 +66,13 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
         using (trained)
         {
             float finalLoss = trained.Losses.Length > 0 ? trained.Losses[^1] : float.NaN;
-            if (!float.IsFinite(finalLoss) || !torch.isfinite(trained.Head.Weight).all().item<bool>())
+            if (!float.IsFinite(finalLoss) || !trained.Head.IsFinite)
                 throw new InvalidRunInputException($"Phase II of {HeadMethods.FromKey(input.Method).Display()} diverged (final loss {finalLoss}); lower --finetune-lr. No head was written.");
             var layout = new RunLayout(runId);
             using (var scratch = workspace.NewScratchDirectory(runId, "head"))
             {
                 string file = scratch.File("head.safetensors");
-                HeadFiles.Save(trained.Head, file);
+                trained.Head.Save(file);
                 await workspace.Store.UploadFromFileAsync(layout.Head(input.Method), file, cancellationToken);
             }
             var result = new HeadResult(input.Method, layout.Head(input.Method), trained.Elapsed.TotalSeconds, finalLoss, trained.ReuseFactor);

@@ -61,6 +61,28 @@ public sealed class ClassFeatures : IDisposable
     public int FeatureChannels => (int)Pooled.shape[2];
     public int Locations => MapHeight * MapWidth;
 
+    /// <summary>Whether every pooled feature is finite: a backbone that yields NaN or Inf would poison every head trained on it.</summary>
+    public bool PooledIsFinite
+    {
+        get
+        {
+            using var finite = torch.isfinite(Pooled).all();
+            return finite.item<bool>();
+        }
+    }
+
+    /// <summary>
+    /// The same features under other sample indices (e.g. a subset's positions mapped back to the training set's). The
+    /// view shares this object's tensors, so only this object is disposed.
+    /// </summary>
+    public ClassFeatures WithSampleIndices(int[] sampleIndices)
+    {
+        ArgumentNullException.ThrowIfNull(sampleIndices);
+        if (sampleIndices.Length != Count)
+            throw new ArgumentException($"Class {ClassId} has {Count} samples, got {sampleIndices.Length} indices.", nameof(sampleIndices));
+        return new ClassFeatures(ClassId, sampleIndices, Pooled, Vectors, Cams, Scores, MapHeight, MapWidth);
+    }
+
     public void Dispose()
     {
         Pooled.Dispose();

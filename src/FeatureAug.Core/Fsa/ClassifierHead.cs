@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace FeatureAug.Core.Fsa;
@@ -65,6 +66,42 @@ public sealed class ClassifierHead : IDisposable
         if (classifier.bias is { } bias) bias.copy_(Bias);
         else if (Bias.abs().max().item<float>() != 0)
             throw new ArgumentException("The classifier has no bias but this head's bias is non-zero.", nameof(classifier));
+    }
+
+    /// <summary>Whether every weight and bias is finite (a diverged Phase II leaves NaN or Inf).</summary>
+    public bool IsFinite
+    {
+        get
+        {
+            using var scope = torch.NewDisposeScope();
+            return torch.isfinite(Weight).all().item<bool>() && torch.isfinite(Bias).all().item<bool>();
+        }
+    }
+
+    /// <summary>Writes the head as safetensors with PyTorch's Linear names (weight, bias).</summary>
+    public void Save(string file)
+    {
+        using var scope = torch.NewDisposeScope();
+        var tensors = new Dictionary<string, Tensor> { ["weight"] = Weight.detach().cpu().contiguous(), ["bias"] = Bias.detach().cpu().contiguous() };
+        using var stream = File.Create(file);
+        Safetensors.SaveStateDict(stream, tensors);
+    }
+
+    /// <summary>Reads a head written by <see cref="Save"/> (or any safetensors file with Linear's weight and bias).</summary>
+    /// <exception cref="InvalidDataException">The file lacks 'weight' or 'bias'.</exception>
+    public static ClassifierHead Load(string file)
+    {
+        var tensors = Safetensors.LoadStateDict(file);
+        try
+        {
+            if (!tensors.TryGetValue("weight", out var weight) || !tensors.TryGetValue("bias", out var bias))
+                throw new InvalidDataException($"{file}: a classifier head needs 'weight' and 'bias' tensors.");
+            return new ClassifierHead(weight, bias);
+        }
+        finally
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+        }
     }
 
     public ClassifierHead Clone() => new(Weight, Bias);

@@ -33,6 +33,13 @@ public static class ModelFactory
         };
     }
 
+    /// <summary>Learnable parameters of the architecture <paramref name="name"/> for that input and class count.</summary>
+    public static long ParameterCount(string name, int inputChannels, int numClasses)
+    {
+        using var model = Create(name, inputChannels, numClasses);
+        return model.parameters().Sum(p => p.numel());
+    }
+
     // Depth 6n+2: the stem convolution, 3 stages of n two-convolution blocks, and the classifier.
     private static CifarResNet ThreeStage(string name, int depth, int inputChannels, int numClasses)
     {

@@ -95,6 +95,44 @@ public static class ReportPlots
         plot.SavePng(path, Width, Height);
     }
 
+    /// <summary>Points per cloud in <see cref="TailFeaturePca"/>: enough to see the shape, few enough to read.</summary>
+    public const int PcaSamplesPerCloud = 400;
+
+    /// <summary>
+    /// <see cref="FeaturePca"/> of one tail class: its real pooled features (clean view), its fused ones, and those of
+    /// its most confusing class, each a random sample of at most <see cref="PcaSamplesPerCloud"/> rows drawn with
+    /// <paramref name="seed"/> (the same seed gives the same picture).
+    /// </summary>
+    public static void TailFeaturePca(
+        ClassFeatures tail, FusionBank bank, ClassFeatures confusing, string tailName, string confusingName, int seed, string path)
+    {
+        ArgumentNullException.ThrowIfNull(tail);
+        ArgumentNullException.ThrowIfNull(bank);
+        ArgumentNullException.ThrowIfNull(confusing);
+        var random = new Random(seed);
+        using var tailClean = tail.Pooled.select(1, 0);
+        using var confusingClean = confusing.Pooled.select(1, 0);
+        FeaturePca(new[]
+        {
+            new FeatureCloud($"real {tailName}", Sample(tailClean, random)),
+            new FeatureCloud($"fused {tailName}", Sample(bank.Features, random)),
+            new FeatureCloud($"real {confusingName} (confusing)", Sample(confusingClean, random)),
+        }, $"Pooled features of tail class {tailName}: real vs fused (PCA)", path);
+    }
+
+    /// <summary>Up to <see cref="PcaSamplesPerCloud"/> rows of <paramref name="rows"/> (N x K), chosen by <paramref name="random"/>.</summary>
+    private static float[,] Sample(torch.Tensor rows, Random random)
+    {
+        int n = (int)rows.shape[0], k = (int)rows.shape[1];
+        var chosen = Enumerable.Range(0, n).OrderBy(_ => random.Next()).Take(PcaSamplesPerCloud).ToArray();
+        using var contiguous = rows.to_type(torch.ScalarType.Float32).contiguous();
+        var data = contiguous.data<float>().ToArray();
+        var result = new float[chosen.Length, k];
+        for (int i = 0; i < chosen.Length; i++)
+            for (int j = 0; j < k; j++) result[i, j] = data[chosen[i] * k + j];
+        return result;
+    }
+
     /// <summary>Projects every cloud onto the two leading principal components of their union.</summary>
     public static IReadOnlyList<(double[] X, double[] Y)> ProjectToTwoComponents(IReadOnlyList<float[,]> clouds)
     {

@@ -29,6 +29,37 @@ public sealed record RunReport
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>
+    /// The report of one run from what its stages produced. Its warnings name fused features drawn more than once
+    /// (<paramref name="reuseFactor"/> above 1; null when no FSA head was trained) and fused slots that fell back to
+    /// real tail features.
+    /// </summary>
+    public static RunReport Create(
+        string runId, DatasetSection dataset, ModelSection model, SplitSection split,
+        IReadOnlyDictionary<int, int[]> confusingClasses, IReadOnlyDictionary<int, int> fusedPerClass, double? reuseFactor, int fallbacks,
+        FsaOptions fsa, IReadOnlyDictionary<string, ClassificationMetrics> methods, IReadOnlyDictionary<string, double> timings)
+    {
+        ArgumentNullException.ThrowIfNull(fsa);
+        var warnings = new List<string>();
+        if (reuseFactor > 1.0)
+            warnings.Add($"Fused features were reused (reuse factor {reuseFactor:F2} > 1): the banks are smaller than Phase II draws.");
+        if (fallbacks > 0)
+            warnings.Add($"{fallbacks} fused slots fell back to real tail features (no class-specific or class-generic vectors at tau_s {fsa.TauS}, tau_g {fsa.TauG}).");
+        static string Key(int c) => c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new RunReport
+        {
+            RunId = runId,
+            Dataset = dataset,
+            Model = model,
+            Split = split,
+            ConfusingClasses = confusingClasses.ToDictionary(kv => Key(kv.Key), kv => kv.Value),
+            Fusion = new FusionSection(fusedPerClass.ToDictionary(kv => Key(kv.Key), kv => kv.Value), reuseFactor ?? 0, fallbacks),
+            Methods = methods.ToDictionary(kv => kv.Key, kv => MethodResult.From(kv.Value)),
+            Timings = timings,
+            Warnings = warnings,
+        };
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     public static RunReport FromJson(string json) =>

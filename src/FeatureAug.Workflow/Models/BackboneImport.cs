@@ -2,8 +2,6 @@ using System.Security.Cryptography;
 using FeatureAug.Core.Models;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
-using TorchSharp;
-using TorchSharp.PyBridge;
 
 namespace FeatureAug.Workflow.Models;
 
@@ -17,7 +15,7 @@ namespace FeatureAug.Workflow.Models;
 public static class BackboneImport
 {
     /// <summary>The checkpoint formats a backbone can come in.</summary>
-    public static readonly IReadOnlyList<string> Extensions = [".safetensors", ".pt", ".pth", ".bin"];
+    public static IReadOnlyList<string> Extensions => BackboneFiles.Extensions;
 
     /// <summary>Imports the backbone in <paramref name="localFile"/>; problems are reported as the field "backbone".</summary>
     /// <returns>The backbone's path in the store.</returns>
@@ -66,36 +64,6 @@ public static class BackboneImport
         }
     }
 
-    /// <summary>Missing and unexpected names, and tensors whose shape differs, the first few of each kind.</summary>
-    private static List<string> StateDictProblems(IReadOnlyDictionary<string, torch.Tensor> expected, IReadOnlyDictionary<string, torch.Tensor> found)
-    {
-        const int shown = 5;
-        static string Shape(torch.Tensor t) => "[" + string.Join(", ", t.shape) + "]";
-        static string Some(IEnumerable<string> names) =>
-            string.Join(", ", names.Take(shown)) + (names.Count() > shown ? $" and {names.Count() - shown} more" : "");
-        var problems = new List<string>();
-        var missing = expected.Keys.Where(k => !found.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        if (missing.Count > 0) problems.Add($"missing {Some(missing)}");
-        var unexpected = found.Keys.Where(k => !expected.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        if (unexpected.Count > 0) problems.Add($"unexpected {Some(unexpected)}");
-        var reshaped = expected.Keys.Where(k => found.TryGetValue(k, out var t) && !t.shape.SequenceEqual(expected[k].shape))
-            .Order(StringComparer.Ordinal)
-            .Select(k => $"{k} is {Shape(found[k])} where the architecture has {Shape(expected[k])}").ToList();
-        if (reshaped.Count > 0) problems.Add(Some(reshaped));
-        return problems;
-    }
-
-    private static Dictionary<string, torch.Tensor> ReadPyTorchStateDict(string file)
-    {
-        using var stream = File.OpenRead(file);
-        var table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
-        var weights = new Dictionary<string, torch.Tensor>();
-        foreach (System.Collections.DictionaryEntry entry in table)
-            weights[(string)entry.Key] = entry.Value as torch.Tensor
-                ?? throw new InvalidDataException($"'{entry.Key}' is not a tensor.");
-        return weights;
-    }
-
     private static string CheckedExtension(string file, string field)
     {
         string extension = Path.GetExtension(file).ToLowerInvariant();
@@ -110,25 +78,10 @@ public static class BackboneImport
         string shownAs, string field, CancellationToken cancellationToken, string? storedAt = null)
     {
         string mismatch = $"{field}: '{shownAs}' does not fit {architecture} with {inputChannels} input channels and {numClasses} classes";
-        using (var scope = torch.NewDisposeScope())
         using (var model = ModelFactory.Create(architecture, inputChannels, numClasses))
         {
-            Dictionary<string, torch.Tensor> weights;
-            try
-            {
-                weights = extension == ".safetensors" ? Safetensors.LoadStateDict(file) : ReadPyTorchStateDict(file);
-            }
-            catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
-            {
-                // The parsers throw many exception types for a malformed file; each means the same: not a readable state dict.
-                throw new InvalidRunInputException($"{mismatch}: it is not a readable state dict ({ex.Message}).", ex);
-            }
-            // TorchSharp copies loaded tensors with broadcasting, so a [16, 1, 3, 3] kernel would silently fill a
-            // [16, 3, 3, 3] one: names and shapes are compared here, before loading.
-            var problems = StateDictProblems(model.state_dict(), weights);
-            if (problems.Count > 0)
-                throw new InvalidRunInputException($"{mismatch}: {string.Join("; ", problems)}.");
-            model.load_state_dict(weights, strict: true);
+            try { BackboneFiles.LoadInto(model, file); }
+            catch (InvalidDataException ex) { throw new InvalidRunInputException($"{mismatch}: {ex.Message}", ex); }
         }
         string folder = ArtifactPath.ModelBackbones(modelName);
         if (storedAt is not null && storedAt.StartsWith(folder + "/", StringComparison.Ordinal))
