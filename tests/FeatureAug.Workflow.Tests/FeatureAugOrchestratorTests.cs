@@ -1,5 +1,4 @@
 using FeatureAug.Core.Fsa;
-using FeatureAug.Core.Reporting;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
 using Microsoft.DurableTask;
@@ -27,15 +26,15 @@ public sealed class FeatureAugOrchestratorTests
         [500, 300, 200, 120, 80, 50, 30, 20, 12, 5], Enumerable.Repeat(100, 10).ToArray(), 1, 28, 28, [0.29f], [0.35f]);
 
     // The only place that names the plan record's type.
-    private static readonly AugmentationPlan Plan = new(
+    private static readonly PlannedAugmentation Plan = new(
         [0, 1, 2, 4, 6], [7, 3, 9, 5, 8], new Dictionary<int, int[]>(), new Dictionary<int, int>(), "runs/run-1/plan-inputs.json", 2);
 
     private static readonly BackboneReference Champion = new("models/fashion/backbones/champion.json", Architecture, 200);
 
     private static readonly EvaluateResult Evaluation = new(
         "runs/run-1/reports/report.json", "runs/run-1/reports/report.md",
-        new Dictionary<string, double> { [MethodNames.FeatureSpaceAugmentation] = 0.81 },
-        new Dictionary<string, double> { [MethodNames.FeatureSpaceAugmentation] = 0.64 },
+        new Dictionary<string, double> { [HeadMethod.Fsa.Key()] = 0.81 },
+        new Dictionary<string, double> { [HeadMethod.Fsa.Key()] = 0.64 },
         "runs/run-1/model.safetensors", "runs/run-1/heads/fsa.safetensors", null, null);
 
     private static readonly PromotionDecision Promotion = new(true, null, 0.81, 0.0, "no champion yet");
@@ -45,11 +44,11 @@ public sealed class FeatureAugOrchestratorTests
     private static readonly double[] FuseSeconds = [7, 3];
     private static readonly Dictionary<string, double> HeadSeconds = new()
     {
-        [MethodNames.NoAugmentation] = 5, [MethodNames.ClassifierRetraining] = 8, [MethodNames.FeatureSpaceAugmentation] = 6,
+        [HeadMethod.NoAug.Key()] = 5, [HeadMethod.Crt.Key()] = 8, [HeadMethod.Fsa.Key()] = 6,
     };
 
     private static readonly string[] TrainedMethods =
-        [MethodNames.NoAugmentation, MethodNames.ClassifierRetraining, MethodNames.FeatureSpaceAugmentation];
+        [HeadMethod.NoAug.Key(), HeadMethod.Crt.Key(), HeadMethod.Fsa.Key()];
 
     private static string Checkpoint(int epoch) => $"runs/run-1/checkpoints/epoch-{epoch:D3}.json";
 
