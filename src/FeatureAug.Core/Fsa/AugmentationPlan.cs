@@ -92,34 +92,24 @@ public sealed class AugmentationPlan
     {
         var offsets = new int[classCounts.Length];
         for (int c = 1; c < classCounts.Length; c++) offsets[c] = offsets[c - 1] + classCounts[c - 1];
-        var tailPositions = split.TailClasses.SelectMany(c => Enumerable.Range(offsets[c], classCounts[c])).ToArray();
-        if (tailPositions.Length == 0)
+        int viewsPerSample = 1 + options.Views;
+        var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.FsaSchedule));
+        var tail = new GroupSampler(split.TailClasses, classCounts, offsets, options.TailSampling, viewsPerSample, random);
+        if (tail.IsEmpty)
             throw new InvalidOperationException(
                 $"No tail samples: head ratio {options.HeadRatio} puts every populated class in the head, so FSA has nothing to augment.");
 
         int draws = checked(options.FineTuneIterations * options.Nt);
-        int viewsPerSample = 1 + options.Views;
         var samples = new int[draws];
         var views = new int[draws];
-        var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.FsaSchedule));
         var labelOf = new int[offsets[^1] + classCounts[^1]];
         for (int c = 0; c < classCounts.Length; c++) Array.Fill(labelOf, c, offsets[c], classCounts[c]);
         var byClass = split.TailClasses.ToDictionary(c => c, _ => new List<int>());
-        var populatedTail = split.TailClasses.Where(c => classCounts[c] > 0).ToArray();
         for (int d = 0; d < draws; d++)
         {
-            int position;
-            if (options.TailSampling == GroupSampling.ClassBalanced)
-            {
-                int tailClass = populatedTail[random.Next(populatedTail.Length)];
-                position = offsets[tailClass] + random.Next(classCounts[tailClass]);
-            }
-            else
-            {
-                position = tailPositions[random.Next(tailPositions.Length)];
-            }
+            var (position, view) = tail.Next();
             samples[d] = position;
-            views[d] = viewsPerSample > 1 ? random.Next(viewsPerSample) : 0;
+            views[d] = view;
             int label = labelOf[position];
             byClass[label].Add(position - offsets[label]);
         }

@@ -139,10 +139,9 @@ public static class HeadFineTuning
             bankOffset[c] = offset;
             offset += bankSizes[c];
         }
-        var headPositions = Positions(pooled, plan.Split.HeadClasses);
-        var headClasses = plan.Split.HeadClasses.Where(c => pooled.ClassCounts[c] > 0).ToArray();
-        if (headClasses.Length == 0) throw new InvalidOperationException("No head samples: the split puts every populated class in the tail.");
         var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.FsaSchedule, 1));
+        var head = Sampler(pooled, plan.Split.HeadClasses, options.HeadSampling, random);
+        if (head.IsEmpty) throw new InvalidOperationException("No head samples: the split puts every populated class in the tail.");
         var occurrences = plan.FusedClasses.ToDictionary(c => c, _ => 0);
         fusedDraws = plan.FusedClasses.ToDictionary(c => c, _ => 0);
         var rows = new long[(long)options.FineTuneIterations * batchSize];
@@ -168,72 +167,51 @@ public static class HeadFineTuning
                 }
                 fusedDraws[label] += options.Na;
             }
-            for (int j = 0; j < options.Nt * (1 + options.Na); j++)
-                slot = options.HeadSampling == GroupSampling.ClassBalanced
-                    ? AddClassBalanced(headClasses, pooled, random, rows, labels, slot)
-                    : AddUniform(headPositions, pooled, random, rows, labels, slot);
+            for (int j = 0; j < options.Nt * (1 + options.Na); j++) slot = Add(head, pooled, rows, labels, slot);
         }
         return new TrainingBatches(options.FineTuneIterations, batchSize, rows, labels);
     }
 
     internal static TrainingBatches NoAugBatches(PooledFeatureTable pooled, ClassSplit split, FsaOptions options)
     {
-        var tailPositions = Positions(pooled, split.TailClasses);
-        var headPositions = Positions(pooled, split.HeadClasses);
-        if (tailPositions.Length == 0) throw new InvalidOperationException("No tail samples: the split puts every populated class in the head.");
-        if (headPositions.Length == 0) throw new InvalidOperationException("No head samples: the split puts every populated class in the tail.");
         var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.NoAugSchedule));
+        var tail = Sampler(pooled, split.TailClasses, GroupSampling.Uniform, random);
+        var head = Sampler(pooled, split.HeadClasses, GroupSampling.Uniform, random);
+        if (tail.IsEmpty) throw new InvalidOperationException("No tail samples: the split puts every populated class in the head.");
+        if (head.IsEmpty) throw new InvalidOperationException("No head samples: the split puts every populated class in the tail.");
         int half = options.Nt * (1 + options.Na);
         var rows = new long[(long)options.FineTuneIterations * options.BatchSize];
         var labels = new long[rows.Length];
         long slot = 0;
         for (int iteration = 0; iteration < options.FineTuneIterations; iteration++)
         {
-            for (int j = 0; j < half; j++) slot = AddUniform(tailPositions, pooled, random, rows, labels, slot);
-            for (int j = 0; j < half; j++) slot = AddUniform(headPositions, pooled, random, rows, labels, slot);
+            for (int j = 0; j < half; j++) slot = Add(tail, pooled, rows, labels, slot);
+            for (int j = 0; j < half; j++) slot = Add(head, pooled, rows, labels, slot);
         }
         return new TrainingBatches(options.FineTuneIterations, options.BatchSize, rows, labels);
     }
 
     internal static TrainingBatches CrtBatches(PooledFeatureTable pooled, FsaOptions options)
     {
-        var populated = Enumerable.Range(0, pooled.NumClasses).Where(c => pooled.ClassCounts[c] > 0).ToArray();
         var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.CrtSchedule));
+        var all = Sampler(pooled, Enumerable.Range(0, pooled.NumClasses), GroupSampling.ClassBalanced, random);
         var rows = new long[(long)options.FineTuneIterations * options.BatchSize];
         var labels = new long[rows.Length];
-        for (long slot = 0; slot < rows.Length; slot++)
-        {
-            int label = populated[random.Next(populated.Length)];
-            int position = pooled.ClassOffsets[label] + random.Next(pooled.ClassCounts[label]);
-            int view = pooled.ViewsPerSample > 1 ? random.Next(pooled.ViewsPerSample) : 0;
-            rows[slot] = (long)position * pooled.ViewsPerSample + view;
-            labels[slot] = label;
-        }
+        for (long slot = 0; slot < rows.Length;) slot = Add(all, pooled, rows, labels, slot);
         return new TrainingBatches(options.FineTuneIterations, options.BatchSize, rows, labels);
     }
 
-    private static long AddUniform(int[] positions, PooledFeatureTable pooled, Random random, long[] rows, long[] labels, long slot)
+    private static GroupSampler Sampler(PooledFeatureTable pooled, IEnumerable<int> classes, GroupSampling sampling, Random random) =>
+        new(classes, pooled.ClassCounts, pooled.ClassOffsets, sampling, pooled.ViewsPerSample, random);
+
+    /// <summary>Fills one slot with a draw of <paramref name="group"/>: its table row and label.</summary>
+    private static long Add(GroupSampler group, PooledFeatureTable pooled, long[] rows, long[] labels, long slot)
     {
-        int position = positions[random.Next(positions.Length)];
-        int view = pooled.ViewsPerSample > 1 ? random.Next(pooled.ViewsPerSample) : 0;
+        var (position, view) = group.Next();
         rows[slot] = (long)position * pooled.ViewsPerSample + view;
         labels[slot] = pooled.Labels[position];
         return slot + 1;
     }
-
-    /// <summary>One slot filled class-balanced: a class of <paramref name="classes"/> uniformly, then one of its samples and views.</summary>
-    private static long AddClassBalanced(int[] classes, PooledFeatureTable pooled, Random random, long[] rows, long[] labels, long slot)
-    {
-        int label = classes[random.Next(classes.Length)];
-        int position = pooled.ClassOffsets[label] + random.Next(pooled.ClassCounts[label]);
-        int view = pooled.ViewsPerSample > 1 ? random.Next(pooled.ViewsPerSample) : 0;
-        rows[slot] = (long)position * pooled.ViewsPerSample + view;
-        labels[slot] = label;
-        return slot + 1;
-    }
-
-    private static int[] Positions(PooledFeatureTable pooled, IEnumerable<int> classes) =>
-        classes.SelectMany(c => Enumerable.Range(pooled.ClassOffsets[c], pooled.ClassCounts[c])).ToArray();
 
     /// <summary>The real pooled features as table rows (N V1) x K.</summary>
     private static Tensor RealRows(PooledFeatureTable pooled) =>

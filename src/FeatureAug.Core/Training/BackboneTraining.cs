@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Models;
+using FeatureAug.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -33,9 +34,6 @@ public sealed record TrainingResult(int StartEpoch, int FinalEpoch, IReadOnlyLis
 /// </summary>
 public static class BackboneTraining
 {
-    private const int ShuffleStream = 1;
-    private const int AugmentationStream = 2;
-
     /// <summary>Trains to <see cref="TrainingOptions.Epochs"/>, resuming from the latest checkpoint when there is one.</summary>
     public static TrainingResult Train(
         FeatureClassifier model, ImageDataset train, Normalization normalization, TrainingOptions options, Device device,
@@ -106,25 +104,12 @@ public static class BackboneTraining
             imagesTrained == 0 ? 0 : imagesTrained / seconds);
     }
 
-    /// <summary>
-    /// Generator seed for one purpose (stream) in one epoch: a SplitMix64 mix of (seed, epoch, stream), so
-    /// epochs get unrelated orders and a resumed epoch the same order as an uninterrupted one.
-    /// </summary>
-    internal static int EpochSeed(int seed, int epoch, int stream)
-    {
-        ulong z = ((ulong)(uint)seed << 32 | (uint)epoch) + 0x9E3779B97F4A7C15UL * (ulong)(stream + 1);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (int)(z & int.MaxValue);
-    }
-
     /// <summary>The sample order of one epoch: a Fisher-Yates shuffle from the epoch's generator.</summary>
     internal static int[] EpochOrder(int count, int seed, int epoch)
     {
         var order = new int[count];
         for (int i = 0; i < count; i++) order[i] = i;
-        var random = new Random(EpochSeed(seed, epoch, ShuffleStream));
+        var random = new Random(SeedStreams.ForEpoch(seed, epoch, SeedStreams.EpochShuffle));
         for (int i = count - 1; i > 0; i--)
         {
             int j = random.Next(i + 1);
@@ -139,7 +124,7 @@ public static class BackboneTraining
     {
         model.train();
         var order = EpochOrder(train.Count, options.Seed, epoch);
-        var augmentationRandom = options.Augmentation is null ? null : new Random(EpochSeed(options.Seed, epoch, AugmentationStream));
+        var augmentationRandom = options.Augmentation is null ? null : new Random(SeedStreams.ForEpoch(options.Seed, epoch, SeedStreams.EpochAugmentation));
         var learningRate = optimizer.ParamGroups.Single();
         var stopwatch = Stopwatch.StartNew();
         double lossSum = 0;
