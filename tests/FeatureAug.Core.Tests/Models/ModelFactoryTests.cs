@@ -54,6 +54,7 @@ public class ModelFactoryTests
         using var model = ModelFactory.Create(name, inputChannels: 3, numClasses: 10);
         long count = model.parameters().Sum(p => p.numel());
         Assert.Equal(exact, count);
+        Assert.Equal(exact, ModelFactory.ParameterCount(name, inputChannels: 3, numClasses: 10));
         Assert.InRange(count, published * 0.99, published * 1.01);
     }
 

@@ -29,6 +29,39 @@ public class ReportTests
     }
 
     [Fact]
+    public void CreateKeysClassesInvariantlyAndWarnsOfReuseAndFallbacks()
+    {
+        var sample = SampleReport();
+        var ce = ClassificationMetrics.Compute(new[] { 0, 0, 1, 0, 2, 2 }, new[] { 0, 0, 1, 1, 2, 2 }, new[] { 100, 30, 5 }, new[] { 0 });
+
+        var report = RunReport.Create("run-1", sample.Dataset, sample.Model, sample.Split,
+            new Dictionary<int, int[]> { [1] = [0, 2], [2] = [1, 0] }, new Dictionary<int, int> { [1] = 40, [2] = 12 },
+            reuseFactor: 1.25, fallbacks: 3, new FsaOptions { TauS = 0.7, TauG = 0.3 },
+            new Dictionary<string, ClassificationMetrics> { [HeadMethod.CrossEntropy.Key()] = ce }, sample.Timings);
+
+        Assert.Equal(new[] { "1", "2" }, report.ConfusingClasses.Keys);
+        Assert.Equal(new[] { 0, 2 }, report.ConfusingClasses["1"]);
+        Assert.Equal(new Dictionary<string, int> { ["1"] = 40, ["2"] = 12 }, report.Fusion!.BankSizes);
+        Assert.Equal(1.25, report.Fusion.ReuseFactor);
+        Assert.Equal(3, report.Fusion.Fallbacks);
+        Assert.Equal(MethodResult.From(ce).Top1, report.Methods["ce"].Top1);
+        Assert.Equal(2, report.Warnings.Count);
+        Assert.Contains("reuse factor 1.25 > 1", report.Warnings[0]);
+        Assert.Contains("3 fused slots fell back to real tail features (no class-specific or class-generic vectors at tau_s 0.7, tau_g 0.3)", report.Warnings[1]);
+    }
+
+    [Fact]
+    public void CreateWithoutAnFsaHeadOrFallbacksWarnsOfNothing()
+    {
+        var sample = SampleReport();
+        var report = RunReport.Create("run-1", sample.Dataset, sample.Model, sample.Split, new Dictionary<int, int[]>(),
+            new Dictionary<int, int>(), reuseFactor: null, fallbacks: 0, new FsaOptions(), new Dictionary<string, ClassificationMetrics>(), sample.Timings);
+
+        Assert.Empty(report.Warnings);
+        Assert.Equal(0, report.Fusion!.ReuseFactor);
+    }
+
+    [Fact]
     public void JsonIsCamelCaseWithFractionsAndNullGroups()
     {
         var report = SampleReport();
