@@ -154,7 +154,7 @@ public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry regis
         using var confusingFeatures = reader.ReadClass(confusing);
         using var bank = FeatureShardReader.ReadBank(await workspace.GetLocalCopyAsync(input.Fused.Single(f => f.TailClass == tail).Path, cancellationToken));
         var names = input.Dataset.Classes;
-        var random = new Random(input.Request.Fsa.Seed);
+        var random = new Random(input.Request.Execution.Seed);
         ReportPlots.FeaturePca(new[]
         {
             new FeatureCloud($"real {names[tail]}", Sample(tailFeatures.Pooled.select(1, 0), random)),

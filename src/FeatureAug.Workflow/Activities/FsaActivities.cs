@@ -45,7 +45,7 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
             progress.Report(new ActivityProgress(request.RunId, "ExtractFeatures", $"shard {input.ShardIndex + 1}/{input.ShardCount}: {subset.Count} images",
                 0, subset.Count, null, null, DateTimeOffset.UtcNow));
             using var features = FeatureExtractor.Extract(model, subset, normalization, request.Training.BatchSize, device,
-                request.Fsa.Views, new AugmentationOptions(request.Training.CropPadding), request.Fsa.Seed, request.Fsa.StoreMapsAsHalf);
+                request.Fsa.Views, new AugmentationOptions(request.Training.CropPadding), request.Execution.Seed, request.Fsa.StoreMapsAsHalf);
             // A backbone that yields NaN or Inf would poison every head trained on its features.
             foreach (var classFeatures in ownedClasses.Select(c => features.Classes[c]))
             {
@@ -121,7 +121,7 @@ public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExe
         var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(prefix, cancellationToken));
         // Confusing classes are ranked on the tail classes' rows of mean scores only (T x C, not C x C).
         var tailClasses = ClassSplit.FromCounts(counts, input.Request.Fsa.HeadRatio).TailClasses;
-        var plan = AugmentationPlan.Create(counts, reader.ReadMeanScores(tailClasses), input.Request.Fsa);
+        var plan = AugmentationPlan.Create(counts, reader.ReadMeanScores(tailClasses), input.Request.Fsa, input.Request.Execution.Seed);
         var confusing = plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value);
         await workspace.Store.WriteJsonAsync(PlanInputsPath(runId), new PlanInputs(counts, confusing), cancellationToken);
         var sizes = BankSizing.PlannedSizes(plan);
@@ -163,7 +163,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         var stopwatch = Stopwatch.StartNew();
         string runId = input.Request.RunId, prefix = ArtifactPath.RunFeatures(runId);
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.PlanInputsPath, cancellationToken);
-        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa);
+        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa, input.Request.Execution.Seed);
         var results = new List<FuseResult>();
         for (int i = 0; i < input.TailClasses.Length; i++)
         {
