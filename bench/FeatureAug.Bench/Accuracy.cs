@@ -82,12 +82,12 @@ internal static class Accuracy
             {
                 Epochs = epochs, BatchSize = batch, LearningRate = lr, WeightDecay = weightDecay, WarmupEpochs = warmup,
                 Schedule = schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
-                Milestones = milestones, Augmentation = new AugmentationOptions(cropPadding, true), Seed = seed,
+                Milestones = milestones, Augmentation = new AugmentationOptions(cropPadding, true),
                 CheckpointDirectory = Path.Combine(dir, "checkpoints"), CheckpointsToKeep = 1,
             };
             var clock = Stopwatch.StartNew();
             bool cached = Checkpoint.FindLatest(training.CheckpointDirectory!, epochs)?.Epoch == epochs;
-            var trained = BackboneTraining.Train(net, train, normalization, training, cached ? torch.CPU : DeviceSelection.Resolve(phase1Device));
+            var trained = BackboneTraining.Train(net, train, normalization, training, seed, cached ? torch.CPU : DeviceSelection.Resolve(phase1Device));
             net.to(torch.CPU);
             Console.WriteLine(Invariant($"IF {imbalance} seed {seed}: Phase I to epoch {trained.FinalEpoch} in {clock.Elapsed.TotalSeconds:F0} s"));
             if (phase1Only)
@@ -114,24 +114,24 @@ internal static class Accuracy
 
             // Baselines, once, from the paper's options.
             var clean = FeaturesWith(0);
-            var basePlan = AugmentationPlan.Create(clean.ClassCounts(), clean.MeanScores(), paper with { Seed = seed });
+            var basePlan = AugmentationPlan.Create(clean.ClassCounts(), clean.MeanScores(), paper, seed);
             using (var pooled = clean.Pooled())
             {
                 using var ce = HeadFineTuning.CrossEntropy(phaseOne);
                 rows[HeadMethod.CrossEntropy.Key()] = Score(ce, basePlan.Split);
                 using var tau = HeadFineTuning.TauNormalized(phaseOne, paper.TauNorm);
                 rows[HeadMethod.TauNorm.Key()] = Score(tau, basePlan.Split);
-                using var noAug = HeadFineTuning.TrainNoAug(pooled, basePlan.Split, paper with { Seed = seed }, phaseOne);
+                using var noAug = HeadFineTuning.TrainNoAug(pooled, basePlan, phaseOne);
                 rows[HeadMethod.NoAug.Key()] = Score(noAug.Head, basePlan.Split);
-                using var crt = HeadFineTuning.TrainCrt(pooled, paper with { Seed = seed }, phaseOne);
+                using var crt = HeadFineTuning.TrainCrt(pooled, basePlan, phaseOne);
                 rows[HeadMethod.Crt.Key()] = Score(crt.Head, basePlan.Split);
             }
             foreach (var variant in variants)
-                rows[variant.Name] = RunFsa(FeaturesWith(variant.NeedsViews ? 2 : 0), phaseOne, variant.Apply(paper with { Seed = seed }), Score);
+                rows[variant.Name] = RunFsa(FeaturesWith(variant.NeedsViews ? 2 : 0), phaseOne, variant.Apply(paper), seed, Score);
             if (sweep && imbalance == 100 && seed == seeds[0])
-                foreach (var (name, options) in SweepOptions(paper with { Seed = seed }))
-                    rows[name] = RunFsa(clean, phaseOne, options, Score);
-            FusionDiagnostics.Write(clean, basePlan, paper with { Seed = seed }, Path.Combine(output, Invariant($"fused-features-if{imbalance}-s{seed}")));
+                foreach (var (name, options) in SweepOptions(paper))
+                    rows[name] = RunFsa(clean, phaseOne, options, seed, Score);
+            FusionDiagnostics.Write(clean, basePlan, paper, Path.Combine(output, Invariant($"fused-features-if{imbalance}-s{seed}")));
 
             foreach (var (name, s) in rows)
             {
@@ -196,9 +196,9 @@ internal static class Accuracy
             yield return (Invariant($"sweep:hr={h}"), paper with { HeadRatio = h });
     }
 
-    private static Scores RunFsa(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, Func<ClassifierHead, ClassSplit, Scores> score)
+    private static Scores RunFsa(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, int seed, Func<ClassifierHead, ClassSplit, Scores> score)
     {
-        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options, seed);
         var banks = FeatureFusion.FuseAll(plan, features);
         try
         {

@@ -67,7 +67,7 @@ internal static class Scaling
         GC.Collect();
 
         var clock = Stopwatch.StartNew();
-        var plan = AugmentationPlan.Create(extracted.ClassCounts(), meanScores, options);
+        var plan = AugmentationPlan.Create(extracted.ClassCounts(), meanScores, options, seed: 0);
         double planSeconds = clock.Elapsed.TotalSeconds;
         var (oldInputBytes, oldRebuildSeconds) = RebuildFromMeanScores(counts, meanScores, options, measureTime: classes <= 1000);
         meanScores = null;
@@ -76,7 +76,7 @@ internal static class Scaling
             new PlanInputs(counts, plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value)), ArtifactStoreJson.SerializerOptions);
         clock.Restart();
         var read = JsonSerializer.Deserialize<PlanInputs>(planInputs, ArtifactStoreJson.SerializerOptions)!;
-        var rebuilt = AugmentationPlan.Create(read.ClassCounts, read.ConfusingClasses, options);
+        var rebuilt = AugmentationPlan.Create(read.ClassCounts, read.ConfusingClasses, options, seed: 0);
         double rebuildSeconds = clock.Elapsed.TotalSeconds;
         if (!rebuilt.TailDrawSamples.SequenceEqual(plan.TailDrawSamples))
             throw new InvalidOperationException("The rebuilt plan differs from the ranked one.");
@@ -117,7 +117,7 @@ internal static class Scaling
         var clock = Stopwatch.StartNew();
         using var document = JsonDocument.Parse(json);
         var scores = document.RootElement.GetProperty("meanScores").Deserialize<double[][]>(ArtifactStoreJson.SerializerOptions)!;
-        AugmentationPlan.Create(counts, scores, options);
+        AugmentationPlan.Create(counts, scores, options, seed: 0);
         return (json.Length, clock.Elapsed.TotalSeconds);
     }
 

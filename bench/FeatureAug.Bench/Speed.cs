@@ -158,7 +158,7 @@ internal static class Speed
         net.to(torch.CPU);
         using var phaseOne = ClassifierHead.FromLinear(net.Classifier);
         clock.Restart();
-        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options, seed: 0);
         var banks = FeatureFusion.FuseAll(plan, features);
         double fuseSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();

@@ -140,7 +140,6 @@ internal sealed class RunOptionsBinding
             TailSampling = ParseGroupSampling("--tail-sampling", parse.GetValue(TailSampling)!),
             MatchFusedNorm = parse.GetValue(MatchFusedNorm),
             RejectAmbiguousFused = parse.GetValue(RejectAmbiguousFused),
-            Seed = parse.GetValue(Seed),
         };
         var execution = ExecutionDefaults with
         {

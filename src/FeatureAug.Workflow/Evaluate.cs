@@ -132,6 +132,6 @@ public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry regis
         using var confusingFeatures = reader.ReadClass(confusing);
         using var bank = FeatureShardReader.ReadBank(await workspace.GetLocalCopyAsync(input.Fused.Single(f => f.TailClass == tail).Path, cancellationToken));
         var names = input.Dataset.Classes;
-        ReportPlots.TailFeaturePca(tailFeatures, bank, confusingFeatures, names[tail], names[confusing], input.Request.Fsa.Seed, file);
+        ReportPlots.TailFeaturePca(tailFeatures, bank, confusingFeatures, names[tail], names[confusing], input.Request.Execution.Seed, file);
     }
 }

@@ -50,7 +50,7 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
             progress.Report(new ActivityProgress(request.RunId, "ExtractFeatures", $"shard {input.ShardIndex + 1}/{input.ShardCount}: {subset.Count} images",
                 0, subset.Count, null, null, DateTimeOffset.UtcNow));
             using var features = FeatureExtractor.Extract(model, subset, normalization, request.Training.BatchSize, device,
-                request.Fsa.Views, new AugmentationOptions(request.Training.CropPadding), request.Fsa.Seed, request.Fsa.StoreMapsAsHalf);
+                request.Fsa.Views, new AugmentationOptions(request.Training.CropPadding), request.Execution.Seed, request.Fsa.StoreMapsAsHalf);
             // A backbone that yields NaN or Inf would poison every head trained on its features.
             foreach (var classFeatures in ownedClasses.Select(c => features.Classes[c]))
             {

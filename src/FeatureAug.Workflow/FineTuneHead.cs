@@ -26,7 +26,7 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
         var request = input.Request;
         string runId = request.RunId;
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.Plan.PlanInputsPath, cancellationToken);
-        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, request.Fsa);
+        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, request.Fsa, request.Execution.Seed);
         var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(new RunLayout(runId).Features, cancellationToken));
         using var pooled = reader.ReadPooled();
         using var model = await BackboneLoader.LoadAsync(workspace, input.Backbone, input.Dataset.Channels, input.Dataset.Classes.Count, cancellationToken);
@@ -52,11 +52,11 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
         }
         else if (input.Method == HeadMethod.NoAug.Key())
         {
-            trained = HeadFineTuning.TrainNoAug(pooled, plan.Split, request.Fsa, phaseOne, cancellationToken);
+            trained = HeadFineTuning.TrainNoAug(pooled, plan, phaseOne, cancellationToken);
         }
         else if (input.Method == HeadMethod.Crt.Key())
         {
-            trained = HeadFineTuning.TrainCrt(pooled, request.Fsa, phaseOne, cancellationToken);
+            trained = HeadFineTuning.TrainCrt(pooled, plan, phaseOne, cancellationToken);
         }
         else
         {

@@ -55,7 +55,7 @@ public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExe
         var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(prefix, cancellationToken));
         // Confusing classes are ranked on the tail classes' rows of mean scores only (T x C, not C x C).
         var tailClasses = ClassSplit.FromCounts(counts, input.Request.Fsa.HeadRatio).TailClasses;
-        var plan = AugmentationPlan.Create(counts, reader.ReadMeanScores(tailClasses), input.Request.Fsa);
+        var plan = AugmentationPlan.Create(counts, reader.ReadMeanScores(tailClasses), input.Request.Fsa, input.Request.Execution.Seed);
         var confusing = plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value);
         await workspace.Store.WriteJsonAsync(layout.PlanInputs, new PlanInputs(counts, confusing), cancellationToken);
         var sizes = BankSizing.PlannedSizes(plan);

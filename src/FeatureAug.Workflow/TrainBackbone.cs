@@ -52,7 +52,7 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
                 $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch}",
                 (long)(p.Epoch - 1) * p.StepsPerEpoch + p.Step, (long)p.Epochs * p.StepsPerEpoch,
                 p.Loss, p.ImagesPerSecond, DateTimeOffset.UtcNow)));
-            var result = BackboneTraining.TrainUntil(model, split.Train, normalization, options, device, input.EndEpoch, reporter, cancellationToken);
+            var result = BackboneTraining.TrainUntil(model, split.Train, normalization, options, request.Execution.Seed, device, input.EndEpoch, reporter, cancellationToken);
 
             double lastLoss = result.EpochLosses.Count > 0 ? result.EpochLosses[^1] : double.NaN;
             if (!double.IsFinite(lastLoss))
@@ -118,7 +118,6 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
             Milestones = t.Milestones ?? DefaultMilestones(t),
             Loss = t.Loss == "focal" ? TrainingLoss.Focal : TrainingLoss.CrossEntropy,
             Augmentation = new AugmentationOptions(t.CropPadding, HorizontalFlip: true),
-            Seed = request.Execution.Seed,
             CheckpointDirectory = checkpointDirectory,
             CheckpointsToKeep = int.MaxValue,
         };

@@ -15,10 +15,11 @@ public sealed class AugmentationPlan
 {
     private readonly Dictionary<int, int[]> _tailDrawsByClass;
 
-    private AugmentationPlan(FsaOptions options, int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing,
+    private AugmentationPlan(FsaOptions options, int seed, int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing,
         int[] tailDrawSamples, int[] tailDrawViews, Dictionary<int, int[]> tailDrawsByClass)
     {
         Options = options;
+        Seed = seed;
         ClassCounts = classCounts;
         Split = split;
         ConfusingClasses = confusing;
@@ -30,6 +31,8 @@ public sealed class AugmentationPlan
     }
 
     public FsaOptions Options { get; }
+    /// <summary>The run seed: every random choice of the FSA part (tail draws, fusion, Phase-II schedules) derives from it.</summary>
+    public int Seed { get; }
     public int[] ClassCounts { get; }
     /// <summary>Global position of each class's first sample.</summary>
     public int[] ClassOffsets { get; }
@@ -47,7 +50,8 @@ public sealed class AugmentationPlan
     /// Builds the plan. <paramref name="meanScores"/> row c is the mean softmax over class c's training samples
     /// (<see cref="ExtractedFeatures.MeanScores"/>). Options are validated first.
     /// </summary>
-    public static AugmentationPlan Create(int[] classCounts, double[][] meanScores, FsaOptions options)
+    /// <param name="seed">The run seed; the plan carries it to fusion and Phase II.</param>
+    public static AugmentationPlan Create(int[] classCounts, double[][] meanScores, FsaOptions options, int seed)
     {
         ArgumentNullException.ThrowIfNull(classCounts);
         ArgumentNullException.ThrowIfNull(meanScores);
@@ -57,15 +61,15 @@ public sealed class AugmentationPlan
             throw new ArgumentException($"Mean scores have {meanScores.Length} rows for {classCounts.Length} classes.", nameof(meanScores));
         var split = ClassSplit.FromCounts(classCounts, options.HeadRatio);
         var confusing = Fsa.ConfusingClasses.Rank(meanScores, split.TailClasses, options.Nf, options.ConfusingHeadOnly, split.HeadClasses);
-        return Build(classCounts, split, confusing, options);
+        return Build(classCounts, split, confusing, options, seed);
     }
 
     /// <summary>
     /// Rebuilds the plan whose confusing classes were ranked before (<see cref="ConfusingClasses"/> of a plan made
-    /// by the other overload with the same counts and options): the same split and draws, without the C x C mean
+    /// by the other overload with the same counts, options and seed): the same split and draws, without the C x C mean
     /// scores, which at tens of thousands of classes are far too large to hand to every later step.
     /// </summary>
-    public static AugmentationPlan Create(int[] classCounts, IReadOnlyDictionary<int, int[]> confusingClasses, FsaOptions options)
+    public static AugmentationPlan Create(int[] classCounts, IReadOnlyDictionary<int, int[]> confusingClasses, FsaOptions options, int seed)
     {
         ArgumentNullException.ThrowIfNull(classCounts);
         ArgumentNullException.ThrowIfNull(confusingClasses);
@@ -85,15 +89,15 @@ public sealed class AugmentationPlan
                     $"Confusing classes of tail class {tailClass} must be at most {options.Nf} distinct other classes in 0..{classCounts.Length - 1}, "
                     + $"got [{string.Join(", ", ranked ?? [])}].", nameof(confusingClasses));
         }
-        return Build(classCounts, split, confusingClasses, options);
+        return Build(classCounts, split, confusingClasses, options, seed);
     }
 
-    private static AugmentationPlan Build(int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing, FsaOptions options)
+    private static AugmentationPlan Build(int[] classCounts, ClassSplit split, IReadOnlyDictionary<int, int[]> confusing, FsaOptions options, int seed)
     {
         var offsets = new int[classCounts.Length];
         for (int c = 1; c < classCounts.Length; c++) offsets[c] = offsets[c - 1] + classCounts[c - 1];
         int viewsPerSample = 1 + options.Views;
-        var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.FsaSchedule));
+        var random = new Random(SeedStreams.Derive(seed, SeedStreams.FsaSchedule));
         var tail = new GroupSampler(split.TailClasses, classCounts, offsets, options.TailSampling, viewsPerSample, random);
         if (tail.IsEmpty)
             throw new InvalidOperationException(
@@ -113,7 +117,7 @@ public sealed class AugmentationPlan
             int label = labelOf[position];
             byClass[label].Add(position - offsets[label]);
         }
-        return new AugmentationPlan(options, classCounts, split, confusing, samples, views, byClass.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
+        return new AugmentationPlan(options, seed, classCounts, split, confusing, samples, views, byClass.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()));
     }
 
     /// <summary>
@@ -126,7 +130,7 @@ public sealed class AugmentationPlan
             : throw new ArgumentException($"Class {tailClass} is not a tail class of this plan.", nameof(tailClass));
 
     /// <summary>The seed of tail class <paramref name="tailClass"/>'s fusion stream.</summary>
-    public int FusionSeed(int tailClass) => SeedStreams.Derive(Options.Seed, SeedStreams.Fusion, tailClass);
+    public int FusionSeed(int tailClass) => SeedStreams.Derive(Seed, SeedStreams.Fusion, tailClass);
 }
 
 /// <summary>How large each tail class's fusion bank is, and how often Phase II reused bank entries.</summary>

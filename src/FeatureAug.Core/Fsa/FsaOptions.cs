@@ -95,9 +95,6 @@ public sealed record FsaOptions
     /// <summary>Keep stored feature maps in float16 to halve their memory and shard size.</summary>
     public bool StoreMapsAsHalf { get; init; }
 
-    /// <summary>Seed of every random choice of the FSA part (views, schedules, fusion).</summary>
-    public int Seed { get; init; }
-
     /// <summary>Batch size of FSA and No-Aug, 2 N_t (1 + N_a); cRT uses the same size.</summary>
     public int BatchSize => 2 * Nt * (1 + Na);
 

@@ -44,13 +44,13 @@ public sealed class FsaRunResult : IDisposable
 /// </summary>
 public static class FsaRun
 {
-    public static FsaRunResult Run(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, CancellationToken cancellationToken = default)
+    public static FsaRunResult Run(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, int seed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(phaseOne);
         ArgumentNullException.ThrowIfNull(options);
         var fuseClock = Stopwatch.StartNew();
-        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options, seed);
         List<FusionBank> banks = [];
         var heads = new Dictionary<HeadMethod, ClassifierHead>();
         try
@@ -63,12 +63,12 @@ public static class FsaRun
             heads[HeadMethod.CrossEntropy] = HeadFineTuning.CrossEntropy(phaseOne);
             heads[HeadMethod.TauNorm] = HeadFineTuning.TauNormalized(phaseOne, options.TauNorm);
             var losses = new Dictionary<HeadMethod, float[]>();
-            using (var noAug = HeadFineTuning.TrainNoAug(pooled, plan.Split, options, phaseOne, cancellationToken))
+            using (var noAug = HeadFineTuning.TrainNoAug(pooled, plan, phaseOne, cancellationToken))
             {
                 heads[HeadMethod.NoAug] = noAug.Head.Clone();
                 losses[HeadMethod.NoAug] = noAug.Losses;
             }
-            using (var crt = HeadFineTuning.TrainCrt(pooled, options, phaseOne, cancellationToken))
+            using (var crt = HeadFineTuning.TrainCrt(pooled, plan, phaseOne, cancellationToken))
             {
                 heads[HeadMethod.Crt] = crt.Head.Clone();
                 losses[HeadMethod.Crt] = crt.Losses;

@@ -90,35 +90,34 @@ public static class HeadFineTuning
 
     /// <summary>
     /// No-Aug (the paper's ablation): FSA's batches with the fused slots filled with real tail samples, i.e.
-    /// N_t (1 + N_a) real tail and N_t (1 + N_a) real head samples, each drawn uniformly.
+    /// N_t (1 + N_a) real tail and N_t (1 + N_a) real head samples, each drawn uniformly. The plan gives the split,
+    /// the options and the seed; its tail draws are FSA's and not used here.
     /// </summary>
-    public static HeadTrainingResult TrainNoAug(PooledFeatureTable pooled, ClassSplit split, FsaOptions options, ClassifierHead phaseOne, CancellationToken cancellationToken = default)
+    public static HeadTrainingResult TrainNoAug(PooledFeatureTable pooled, AugmentationPlan plan, ClassifierHead phaseOne, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(split);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate(pooled.NumClasses);
-        CheckTable(pooled, pooled.ClassCounts, phaseOne);
-        var batches = NoAugBatches(pooled, split, options);
+        ArgumentNullException.ThrowIfNull(plan);
+        CheckTable(pooled, plan.ClassCounts, phaseOne);
+        var batches = NoAugBatches(pooled, plan.Split, plan.Options, plan.Seed);
         using var table = RealRows(pooled);
-        return Train(table, batches, phaseOne, options, new Dictionary<int, int>(), 0, cancellationToken);
+        return Train(table, batches, phaseOne, plan.Options, new Dictionary<int, int>(), 0, cancellationToken);
     }
 
     /// <summary>
     /// cRT (Kang et al., ICLR 2020): class-balanced batches of 2 N_t (1 + N_a) real samples, each slot a class drawn
     /// uniformly among classes with samples and then one of its samples. Starts from the Phase-I FC like FSA
     /// (Kang et al. re-initialise it, but they train with lr 0.2; with Phase II's fixed lr 0.001 and equal
-    /// iterations a fresh FC would not converge, so the comparison isolates the sampling instead).
+    /// iterations a fresh FC would not converge, so the comparison isolates the sampling instead). The plan gives the
+    /// options and the seed.
     /// </summary>
-    public static HeadTrainingResult TrainCrt(PooledFeatureTable pooled, FsaOptions options, ClassifierHead phaseOne, CancellationToken cancellationToken = default)
+    public static HeadTrainingResult TrainCrt(PooledFeatureTable pooled, AugmentationPlan plan, ClassifierHead phaseOne, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate(pooled.NumClasses);
-        CheckTable(pooled, pooled.ClassCounts, phaseOne);
-        var batches = CrtBatches(pooled, options);
+        ArgumentNullException.ThrowIfNull(plan);
+        CheckTable(pooled, plan.ClassCounts, phaseOne);
+        var batches = CrtBatches(pooled, plan.Options, plan.Seed);
         using var table = RealRows(pooled);
-        return Train(table, batches, phaseOne, options, new Dictionary<int, int>(), 0, cancellationToken);
+        return Train(table, batches, phaseOne, plan.Options, new Dictionary<int, int>(), 0, cancellationToken);
     }
 
     /// <summary>
@@ -139,7 +138,7 @@ public static class HeadFineTuning
             bankOffset[c] = offset;
             offset += bankSizes[c];
         }
-        var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.FsaSchedule, 1));
+        var random = new Random(SeedStreams.Derive(plan.Seed, SeedStreams.FsaSchedule, 1));
         var head = Sampler(pooled, plan.Split.HeadClasses, options.HeadSampling, random);
         if (head.IsEmpty) throw new InvalidOperationException("No head samples: the split puts every populated class in the tail.");
         var occurrences = plan.FusedClasses.ToDictionary(c => c, _ => 0);
@@ -172,9 +171,9 @@ public static class HeadFineTuning
         return new TrainingBatches(options.FineTuneIterations, batchSize, rows, labels);
     }
 
-    internal static TrainingBatches NoAugBatches(PooledFeatureTable pooled, ClassSplit split, FsaOptions options)
+    internal static TrainingBatches NoAugBatches(PooledFeatureTable pooled, ClassSplit split, FsaOptions options, int seed)
     {
-        var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.NoAugSchedule));
+        var random = new Random(SeedStreams.Derive(seed, SeedStreams.NoAugSchedule));
         var tail = Sampler(pooled, split.TailClasses, GroupSampling.Uniform, random);
         var head = Sampler(pooled, split.HeadClasses, GroupSampling.Uniform, random);
         if (tail.IsEmpty) throw new InvalidOperationException("No tail samples: the split puts every populated class in the head.");
@@ -191,9 +190,9 @@ public static class HeadFineTuning
         return new TrainingBatches(options.FineTuneIterations, options.BatchSize, rows, labels);
     }
 
-    internal static TrainingBatches CrtBatches(PooledFeatureTable pooled, FsaOptions options)
+    internal static TrainingBatches CrtBatches(PooledFeatureTable pooled, FsaOptions options, int seed)
     {
-        var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.CrtSchedule));
+        var random = new Random(SeedStreams.Derive(seed, SeedStreams.CrtSchedule));
         var all = Sampler(pooled, Enumerable.Range(0, pooled.NumClasses), GroupSampling.ClassBalanced, random);
         var rows = new long[(long)options.FineTuneIterations * options.BatchSize];
         var labels = new long[rows.Length];

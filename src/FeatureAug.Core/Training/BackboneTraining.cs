@@ -35,12 +35,13 @@ public sealed record TrainingResult(int StartEpoch, int FinalEpoch, IReadOnlyLis
 public static class BackboneTraining
 {
     /// <summary>Trains to <see cref="TrainingOptions.Epochs"/>, resuming from the latest checkpoint when there is one.</summary>
+    /// <param name="seed">The run seed: with the epoch number it fixes each epoch's order and augmentation.</param>
     public static TrainingResult Train(
-        FeatureClassifier model, ImageDataset train, Normalization normalization, TrainingOptions options, Device device,
+        FeatureClassifier model, ImageDataset train, Normalization normalization, TrainingOptions options, int seed, Device device,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return TrainUntil(model, train, normalization, options, device, options.Epochs, progress, cancellationToken);
+        return TrainUntil(model, train, normalization, options, seed, device, options.Epochs, progress, cancellationToken);
     }
 
     /// <summary>
@@ -49,11 +50,13 @@ public static class BackboneTraining
     /// directory is set). Lets a workflow run the schedule in chunks that resume each other; a chunk
     /// whose checkpoint already exists only loads it.
     /// </summary>
+    /// <param name="seed">The run seed: with the epoch number it fixes each epoch's order and augmentation, so a
+    /// resumed epoch repeats them. A checkpoint resumes only the same options and seed.</param>
     /// <exception cref="ArgumentException">Invalid options, or data that does not fit the model or normalisation.</exception>
     /// <exception cref="InvalidOperationException">The checkpoint was written by a run with other options or data.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; checkpoints of finished epochs remain.</exception>
     public static TrainingResult TrainUntil(
-        FeatureClassifier model, ImageDataset train, Normalization normalization, TrainingOptions options, Device device,
+        FeatureClassifier model, ImageDataset train, Normalization normalization, TrainingOptions options, int seed, Device device,
         int endEpoch, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -73,13 +76,13 @@ public static class BackboneTraining
             namedParameters.Select(p => p.parameter), options.LearningRate,
             momentum: options.Momentum, weight_decay: options.WeightDecay);
 
-        string optionsHash = options.TrajectoryHash();
+        string optionsHash = options.TrajectoryHash(seed);
         var epochLosses = new List<double>();
         int startEpoch = 0;
         if (options.CheckpointDirectory is not null
             && Checkpoint.FindLatest(options.CheckpointDirectory, endEpoch) is { } latest)
         {
-            Resume(options.CheckpointDirectory, latest, optionsHash, options.Seed, train.Count, model, optimizer, namedParameters);
+            Resume(options.CheckpointDirectory, latest, optionsHash, seed, train.Count, model, optimizer, namedParameters);
             startEpoch = latest.Epoch;
             epochLosses.AddRange(latest.State.EpochLosses);
         }
@@ -88,11 +91,11 @@ public static class BackboneTraining
         long imagesTrained = 0;
         for (int epoch = startEpoch; epoch < endEpoch; epoch++)
         {
-            epochLosses.Add(TrainOneEpoch(model, optimizer, train, normalization, options, device, epoch, stepsPerEpoch, progress, cancellationToken));
+            epochLosses.Add(TrainOneEpoch(model, optimizer, train, normalization, options, seed, device, epoch, stepsPerEpoch, progress, cancellationToken));
             imagesTrained += train.Count;
             if (options.CheckpointDirectory is not null)
             {
-                var state = new CheckpointState(epoch + 1, options.Seed, optionsHash, train.Count, epochLosses.ToList());
+                var state = new CheckpointState(epoch + 1, seed, optionsHash, train.Count, epochLosses.ToList());
                 using (var scope = NewDisposeScope())
                     Checkpoint.Save(options.CheckpointDirectory, state, model, MomentumBuffers(optimizer, namedParameters));
                 Checkpoint.Prune(options.CheckpointDirectory, options.CheckpointsToKeep);
@@ -119,12 +122,12 @@ public static class BackboneTraining
     }
 
     private static double TrainOneEpoch(
-        FeatureClassifier model, SGD optimizer, ImageDataset train, Normalization normalization, TrainingOptions options,
+        FeatureClassifier model, SGD optimizer, ImageDataset train, Normalization normalization, TrainingOptions options, int seed,
         Device device, int epoch, int stepsPerEpoch, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         model.train();
-        var order = EpochOrder(train.Count, options.Seed, epoch);
-        var augmentationRandom = options.Augmentation is null ? null : new Random(SeedStreams.ForEpoch(options.Seed, epoch, SeedStreams.EpochAugmentation));
+        var order = EpochOrder(train.Count, seed, epoch);
+        var augmentationRandom = options.Augmentation is null ? null : new Random(SeedStreams.ForEpoch(seed, epoch, SeedStreams.EpochAugmentation));
         var learningRate = optimizer.ParamGroups.Single();
         var stopwatch = Stopwatch.StartNew();
         double lossSum = 0;

@@ -14,7 +14,7 @@ namespace FeatureAug.Core.Training;
 /// (Seed, epoch), so Seed and Epoch are all the random state a resumed run needs.
 /// </summary>
 /// <param name="Epoch">Completed epochs.</param>
-/// <param name="Seed">TrainingOptions.Seed of the run.</param>
+/// <param name="Seed">The run seed the training was given.</param>
 /// <param name="OptionsHash">TrainingOptions.TrajectoryHash() of the run.</param>
 /// <param name="TrainImages">Number of training images.</param>
 /// <param name="EpochLosses">Mean training loss of epochs 1..Epoch.</param>

@@ -63,9 +63,6 @@ public sealed record TrainingOptions
     /// <summary>Input augmentation during training; null trains on the clean images.</summary>
     public AugmentationOptions? Augmentation { get; init; } = new();
 
-    /// <summary>Seed of the shuffling and augmentation, combined with the epoch number so a resumed run repeats them.</summary>
-    public int Seed { get; init; }
-
     /// <summary>Where a checkpoint is written after every epoch and resumed from; null: no checkpoints.</summary>
     public string? CheckpointDirectory { get; init; }
 
@@ -103,13 +100,12 @@ public sealed record TrainingOptions
     }
 
     /// <summary>
-    /// A short hash of every field that changes the training trajectory (not where checkpoints go or how
-    /// many are kept). A checkpoint only resumes a run with the same hash.
+    /// A short hash of these options and the run <paramref name="seed"/>: everything that changes the training
+    /// trajectory (not where checkpoints go or how many are kept). A checkpoint only resumes a run with the same hash.
     /// </summary>
-    public string TrajectoryHash()
+    public string TrajectoryHash(int seed)
     {
-        var trajectory = this with { CheckpointDirectory = null, CheckpointsToKeep = 1 };
-        var json = JsonSerializer.Serialize(trajectory, HashJson);
+        var json = JsonSerializer.Serialize(TrajectoryKey.Of(this, seed), HashJson);
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16].ToLowerInvariant();
     }
 
@@ -117,4 +113,19 @@ public sealed record TrainingOptions
     {
         Converters = { new JsonStringEnumConverter() },
     };
+
+    /// <summary>
+    /// What the hash covers, in the JSON shape of the options record that first defined it (the seed among the options,
+    /// the checkpoint placement fixed), so the hashes of checkpoints already written stay valid.
+    /// </summary>
+    private sealed record TrajectoryKey(
+        int Epochs, int BatchSize, double LearningRate, double Momentum, double WeightDecay, int WarmupEpochs,
+        string Schedule, IReadOnlyList<int> Milestones, double Gamma, string Loss, double FocalGamma,
+        AugmentationOptions? Augmentation, int Seed, string? CheckpointDirectory, int CheckpointsToKeep)
+    {
+        public static TrajectoryKey Of(TrainingOptions options, int seed) => new(
+            options.Epochs, options.BatchSize, options.LearningRate, options.Momentum, options.WeightDecay, options.WarmupEpochs,
+            options.Schedule.ToString(), options.Milestones, options.Gamma, options.Loss.ToString(), options.FocalGamma,
+            options.Augmentation, seed, CheckpointDirectory: null, CheckpointsToKeep: 1);
+    }
 }

@@ -118,10 +118,10 @@ public sealed class ShardTests : IDisposable
         using var features = Features();
         await FeatureShardWriter.WriteAsync(features, _directory, vectorsAsHalf: false);
         var reader = FeatureShardReader.Open(_directory);
-        var options = new FsaOptions { HeadRatio = 0.6, Nf = 2, Nt = 2, Na = 2, FineTuneIterations = 20, Views = 1, Seed = 8 };
+        var options = new FsaOptions { HeadRatio = 0.6, Nf = 2, Nt = 2, Na = 2, FineTuneIterations = 20, Views = 1 };
 
-        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
-        var rebuilt = AugmentationPlan.Create(reader.Manifest.ClassCounts, reader.ReadMeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options, seed: 8);
+        var rebuilt = AugmentationPlan.Create(reader.Manifest.ClassCounts, reader.ReadMeanScores(), options, seed: 8);
         Assert.Equal(plan.TailDrawSamples, rebuilt.TailDrawSamples);
         foreach (int c in plan.FusedClasses)
         {

@@ -158,8 +158,8 @@ public class FusionTests
         using var scope = torch.NewDisposeScope();
         var weight = torch.rand(new long[] { 3, 16 }, generator: new torch.Generator(1));
         using var features = FsaTestData.Synthetic(new[] { 50, 40, 5 }, 16, 4, 4, 0, weight, torch.zeros(3), seed: 2);
-        var options = new FsaOptions { HeadRatio = 0.9, Nf = 2, Na = 2, Nt = 4, FineTuneIterations = 50, Seed = 9, MatchFusedNorm = true, RejectAmbiguousFused = true };
-        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var options = new FsaOptions { HeadRatio = 0.9, Nf = 2, Na = 2, Nt = 4, FineTuneIterations = 50, MatchFusedNorm = true, RejectAmbiguousFused = true };
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options, seed: 9);
 
         var banks = FeatureFusion.FuseAll(plan, features);
 

@@ -8,7 +8,8 @@ public class HeadFineTuningTests
 {
     // Head: classes 0 and 1 (16 of 20 samples >= 0.75); tail: classes 2 and 3.
     private static readonly int[] Counts = { 10, 6, 3, 1 };
-    private static readonly FsaOptions Small = new() { HeadRatio = 0.75, Nt = 2, Na = 3, Nf = 2, FineTuneIterations = 40, Views = 1, Seed = 3 };
+    private static readonly FsaOptions Small = new() { HeadRatio = 0.75, Nt = 2, Na = 3, Nf = 2, FineTuneIterations = 40, Views = 1 };
+    private const int Seed = 3;
 
     private static double[][] UniformScores(int classes) =>
         Enumerable.Range(0, classes).Select(_ => Enumerable.Repeat(1.0 / classes, classes).ToArray()).ToArray();
@@ -20,7 +21,7 @@ public class HeadFineTuningTests
     public void FsaBatchesHoldNtRealTailNtNaFusedAndNt1PlusNaHeadSamples()
     {
         using var pooled = Pooled(Counts, 2, 4, 1);
-        var plan = AugmentationPlan.Create(Counts, UniformScores(4), Small);
+        var plan = AugmentationPlan.Create(Counts, UniformScores(4), Small, Seed);
         var sizes = BankSizing.PlannedSizes(plan);
 
         var batches = HeadFineTuning.FsaBatches(pooled, plan, sizes, out var fusedDraws);
@@ -63,7 +64,7 @@ public class HeadFineTuningTests
     public void AShortBankIsReusedAndReported()
     {
         using var pooled = Pooled(Counts, 2, 4, 1);
-        var plan = AugmentationPlan.Create(Counts, UniformScores(4), Small);
+        var plan = AugmentationPlan.Create(Counts, UniformScores(4), Small, Seed);
         var planned = BankSizing.PlannedSizes(plan);
         var halved = planned.ToDictionary(kv => kv.Key, kv => Math.Max(1, kv.Value / 2));
 
@@ -77,8 +78,8 @@ public class HeadFineTuningTests
     {
         using var pooled = Pooled(Counts, 1, 4, 1);
         var options = Small with { Views = 0, FineTuneIterations = 1000 };
-        var plan = AugmentationPlan.Create(Counts, UniformScores(4), options);
-        var balancedPlan = AugmentationPlan.Create(Counts, UniformScores(4), options with { HeadSampling = GroupSampling.ClassBalanced });
+        var plan = AugmentationPlan.Create(Counts, UniformScores(4), options, Seed);
+        var balancedPlan = AugmentationPlan.Create(Counts, UniformScores(4), options with { HeadSampling = GroupSampling.ClassBalanced }, Seed);
         var sizes = BankSizing.PlannedSizes(plan);
 
         var uniform = HeadFineTuning.FsaBatches(pooled, plan, sizes, out _);
@@ -103,7 +104,7 @@ public class HeadFineTuningTests
         using var pooled = Pooled(Counts, 1, 4, 2);
         var split = ClassSplit.FromCounts(Counts, Small.HeadRatio);
 
-        var batches = HeadFineTuning.NoAugBatches(pooled, split, Small with { Views = 0 });
+        var batches = HeadFineTuning.NoAugBatches(pooled, split, Small with { Views = 0 }, Seed);
 
         for (int iteration = 0; iteration < 40; iteration++)
         {
@@ -120,7 +121,7 @@ public class HeadFineTuningTests
     {
         using var pooled = Pooled(Counts, 1, 4, 2);
 
-        var batches = HeadFineTuning.CrtBatches(pooled, Small with { FineTuneIterations = 1000, Views = 0 });
+        var batches = HeadFineTuning.CrtBatches(pooled, Small with { FineTuneIterations = 1000, Views = 0 }, Seed);
 
         Assert.Equal(16_000, batches.Labels.Length);
         Assert.Equal(batches.Labels, batches.Rows.Select(r => (long)pooled.Labels[r]));
@@ -177,9 +178,9 @@ public class HeadFineTuningTests
         using var weight = torch.randn(new long[] { 6, 8 }, generator: new torch.Generator(21));
         using var bias = torch.zeros(6);
         using var features = FsaTestData.Synthetic(counts, 8, 3, 3, views: 1, weight, bias, seed: 22);
-        var options = new FsaOptions { Nt = 4, Na = 2, Nf = 2, FineTuneIterations = 300, FineTuneLearningRate = 0.01, Views = 1, Seed = 5 };
+        var options = new FsaOptions { Nt = 4, Na = 2, Nf = 2, FineTuneIterations = 300, FineTuneLearningRate = 0.01, Views = 1 };
 
-        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options);
+        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options, seed: 5);
         Assert.Equal(new[] { 3, 4, 5 }, plan.Split.TailClasses);
         var banks = plan.FusedClasses.Select(c => FeatureFusion.FuseTailClass(
             features.Classes[c], plan.ConfusingClasses[c].Select(k => features.Classes[k]).ToList(),
@@ -191,8 +192,8 @@ public class HeadFineTuningTests
             using var phaseOne = new ClassifierHead(weight, bias);
 
             using var fsa = HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne);
-            using var noAug = HeadFineTuning.TrainNoAug(pooled, plan.Split, options, phaseOne);
-            using var crt = HeadFineTuning.TrainCrt(pooled, options, phaseOne);
+            using var noAug = HeadFineTuning.TrainNoAug(pooled, plan, phaseOne);
+            using var crt = HeadFineTuning.TrainCrt(pooled, plan, phaseOne);
 
             Assert.Equal(1.0, fsa.ReuseFactor);
             foreach (var result in new[] { fsa, noAug, crt })
@@ -223,7 +224,7 @@ public class HeadFineTuningTests
         using var phaseOne = new ClassifierHead(weight, bias);
         var options = new FsaOptions { Nt = 2, Na = 3, Nf = 2, FineTuneIterations = 50 };
 
-        using var run = FsaRun.Run(features, phaseOne, options);
+        using var run = FsaRun.Run(features, phaseOne, options, seed: 0);
 
         Assert.Equal(new[] { 2, 3 }, run.Plan.Split.TailClasses);
         Assert.Equal(new[] { 2, 3 }, run.Banks.Select(b => b.ClassId));

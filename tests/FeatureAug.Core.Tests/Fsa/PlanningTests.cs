@@ -54,10 +54,10 @@ public class PlanningTests
         // Head: class 0 (90 of 100); tail: classes 1 (8 samples) and 2 (2 samples).
         int[] counts = { 90, 8, 2 };
         var scores = Enumerable.Range(0, 3).Select(_ => new[] { 1 / 3.0, 1 / 3.0, 1 / 3.0 }).ToArray();
-        var options = new FsaOptions { HeadRatio = 0.9, Nf = 1, Nt = 4, FineTuneIterations = 1000, Seed = 2 };
+        var options = new FsaOptions { HeadRatio = 0.9, Nf = 1, Nt = 4, FineTuneIterations = 1000 };
 
-        var uniform = AugmentationPlan.Create(counts, scores, options);
-        var balanced = AugmentationPlan.Create(counts, scores, options with { TailSampling = GroupSampling.ClassBalanced });
+        var uniform = AugmentationPlan.Create(counts, scores, options, seed: 2);
+        var balanced = AugmentationPlan.Create(counts, scores, options with { TailSampling = GroupSampling.ClassBalanced }, seed: 2);
 
         // 4,000 draws: uniform over the 10 tail samples gives 8:2 (3,200 : 800), class-balanced 1:1 (±250 is ~7.9 sd).
         Assert.InRange(uniform.TailDrawsOfClass(1).Length, 3200 - 250, 3200 + 250);
@@ -88,9 +88,9 @@ public class PlanningTests
     {
         int[] counts = { 400, 200, 60, 30, 10 };
         var meanScores = Enumerable.Range(0, 5).Select(c => Enumerable.Range(0, 5).Select(k => k == c ? 0.6 : 0.1).ToArray()).ToArray();
-        var options = new FsaOptions { HeadRatio = 0.85, Nf = 2, Na = 3, Nt = 8, FineTuneIterations = 3000, Views = 1, Seed = 11 };
+        var options = new FsaOptions { HeadRatio = 0.85, Nf = 2, Na = 3, Nt = 8, FineTuneIterations = 3000, Views = 1 };
 
-        var plan = AugmentationPlan.Create(counts, meanScores, options);
+        var plan = AugmentationPlan.Create(counts, meanScores, options, seed: 11);
 
         Assert.Equal(new[] { 0, 1 }, plan.Split.HeadClasses);
         Assert.Equal(new[] { 2, 3, 4 }, plan.Split.TailClasses);
@@ -111,9 +111,9 @@ public class PlanningTests
             Assert.InRange(sizes[c], expected - spread, expected + spread);
         }
 
-        var again = AugmentationPlan.Create(counts, meanScores, options);
+        var again = AugmentationPlan.Create(counts, meanScores, options, seed: 11);
         Assert.Equal(plan.TailDrawSamples, again.TailDrawSamples);
-        Assert.NotEqual(plan.TailDrawSamples, AugmentationPlan.Create(counts, meanScores, options with { Seed = 12 }).TailDrawSamples);
+        Assert.NotEqual(plan.TailDrawSamples, AugmentationPlan.Create(counts, meanScores, options, seed: 12).TailDrawSamples);
     }
 
     [Fact]
@@ -121,14 +121,14 @@ public class PlanningTests
     {
         int[] counts = { 400, 200, 60, 30, 10 };
         var meanScores = Enumerable.Range(0, 5).Select(c => Enumerable.Range(0, 5).Select(k => (k * 7 + c * 3) % 5 * 0.1).ToArray()).ToArray();
-        var options = new FsaOptions { HeadRatio = 0.85, Nf = 2, Na = 3, Nt = 8, FineTuneIterations = 500, Views = 1, Seed = 5 };
-        var ranked = AugmentationPlan.Create(counts, meanScores, options);
+        var options = new FsaOptions { HeadRatio = 0.85, Nf = 2, Na = 3, Nt = 8, FineTuneIterations = 500, Views = 1 };
+        var ranked = AugmentationPlan.Create(counts, meanScores, options, seed: 5);
         // Only the tail rows are read when ranking: the others may be absent.
         var tailRowsOnly = meanScores.Select((row, c) => ranked.Split.TailClasses.Contains(c) ? row : null!).ToArray();
 
-        var rebuilt = AugmentationPlan.Create(counts, ranked.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value), options);
+        var rebuilt = AugmentationPlan.Create(counts, ranked.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value), options, seed: 5);
 
-        Assert.Equal(ranked.ConfusingClasses, AugmentationPlan.Create(counts, tailRowsOnly, options).ConfusingClasses);
+        Assert.Equal(ranked.ConfusingClasses, AugmentationPlan.Create(counts, tailRowsOnly, options, seed: 5).ConfusingClasses);
         Assert.Equal(ranked.Split.HeadClasses, rebuilt.Split.HeadClasses);
         Assert.Equal(ranked.Split.TailClasses, rebuilt.Split.TailClasses);
         Assert.Equal(ranked.ConfusingClasses, rebuilt.ConfusingClasses);
@@ -143,9 +143,9 @@ public class PlanningTests
         int[] counts = { 400, 200, 60, 30, 10 };
         var options = new FsaOptions { HeadRatio = 0.85, Nf = 2 };
 
-        var otherTail = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, new Dictionary<int, int[]> { [3] = [0], [4] = [0] }, options));
-        var itself = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, new Dictionary<int, int[]> { [2] = [2], [3] = [0], [4] = [0] }, options));
-        var tooMany = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, new Dictionary<int, int[]> { [2] = [0, 1, 3], [3] = [0], [4] = [0] }, options));
+        var otherTail = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, new Dictionary<int, int[]> { [3] = [0], [4] = [0] }, options, seed: 0));
+        var itself = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, new Dictionary<int, int[]> { [2] = [2], [3] = [0], [4] = [0] }, options, seed: 0));
+        var tooMany = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, new Dictionary<int, int[]> { [2] = [0, 1, 3], [3] = [0], [4] = [0] }, options, seed: 0));
 
         Assert.Contains("given for classes [3, 4], but the tail under head ratio 0.85 is [2, 3, 4]", otherTail.Message);
         Assert.Contains("tail class 2 must be at most 2 distinct other classes in 0..4, got [2]", itself.Message);
@@ -167,7 +167,7 @@ public class PlanningTests
     {
         var meanScores = new[] { new[] { 0.5, 0.5 }, new[] { 0.5, 0.5 } };
         var error = Assert.Throws<InvalidOperationException>(() =>
-            AugmentationPlan.Create(new[] { 10, 10 }, meanScores, new FsaOptions { HeadRatio = 1.0, Nf = 1 }));
+            AugmentationPlan.Create(new[] { 10, 10 }, meanScores, new FsaOptions { HeadRatio = 1.0, Nf = 1 }, seed: 0));
         Assert.Contains("No tail samples", error.Message);
     }
 }

@@ -51,13 +51,13 @@ public class GoldenStreamsTests
     private static double[][] PlanScores() =>
         Enumerable.Range(0, 5).Select(c => Enumerable.Range(0, 5).Select(k => (k * 7 + c * 3) % 5 * 0.1).ToArray()).ToArray();
 
-    private static readonly FsaOptions PlanOptions = new() { HeadRatio = 0.85, Nf = 2, Na = 3, Nt = 8, FineTuneIterations = 300, Views = 1, Seed = 11 };
+    private static readonly FsaOptions PlanOptions = new() { HeadRatio = 0.85, Nf = 2, Na = 3, Nt = 8, FineTuneIterations = 300, Views = 1 };
 
     [Fact]
     public void TheTailDrawsOfAPlan()
     {
-        var uniform = AugmentationPlan.Create(PlanCounts, PlanScores(), PlanOptions);
-        var balanced = AugmentationPlan.Create(PlanCounts, PlanScores(), PlanOptions with { TailSampling = GroupSampling.ClassBalanced, Views = 0, Seed = -3 });
+        var uniform = AugmentationPlan.Create(PlanCounts, PlanScores(), PlanOptions, seed: 11);
+        var balanced = AugmentationPlan.Create(PlanCounts, PlanScores(), PlanOptions with { TailSampling = GroupSampling.ClassBalanced, Views = 0 }, seed: -3);
 
         Assert.Equal("39193633f7ee7e07", Digest(uniform.TailDrawSamples));
         Assert.Equal("903d4192faa41ffc", Digest(uniform.TailDrawViews));
@@ -73,19 +73,20 @@ public class GoldenStreamsTests
     [Fact]
     public void ThePhaseTwoBatchesOfEveryTrainedMethod()
     {
-        var options = new FsaOptions { HeadRatio = 0.75, Nt = 2, Na = 3, Nf = 2, FineTuneIterations = 40, Views = 1, Seed = 3 };
+        var options = new FsaOptions { HeadRatio = 0.75, Nt = 2, Na = 3, Nf = 2, FineTuneIterations = 40, Views = 1 };
+        const int seed = 3;
         var scores = Enumerable.Range(0, 4).Select(_ => Enumerable.Repeat(0.25, 4).ToArray()).ToArray();
         using var twoViews = Pooled(2);
         using var oneView = Pooled(1);
-        var plan = AugmentationPlan.Create(BatchCounts, scores, options);
-        var balancedPlan = AugmentationPlan.Create(BatchCounts, scores, options with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced });
+        var plan = AugmentationPlan.Create(BatchCounts, scores, options, seed);
+        var balancedPlan = AugmentationPlan.Create(BatchCounts, scores, options with { HeadSampling = GroupSampling.ClassBalanced, TailSampling = GroupSampling.ClassBalanced }, seed);
 
         var fsa = HeadFineTuning.FsaBatches(twoViews, plan, BankSizing.PlannedSizes(plan), out _);
         var fsaBalanced = HeadFineTuning.FsaBatches(twoViews, balancedPlan, BankSizing.PlannedSizes(balancedPlan), out _);
-        var noAug = HeadFineTuning.NoAugBatches(twoViews, plan.Split, options);
-        var noAugOneView = HeadFineTuning.NoAugBatches(oneView, plan.Split, options with { Views = 0, Seed = 7 });
-        var crt = HeadFineTuning.CrtBatches(twoViews, options);
-        var crtOneView = HeadFineTuning.CrtBatches(oneView, options with { Views = 0, Seed = int.MaxValue });
+        var noAug = HeadFineTuning.NoAugBatches(twoViews, plan.Split, options, seed);
+        var noAugOneView = HeadFineTuning.NoAugBatches(oneView, plan.Split, options with { Views = 0 }, seed: 7);
+        var crt = HeadFineTuning.CrtBatches(twoViews, options, seed);
+        var crtOneView = HeadFineTuning.CrtBatches(oneView, options with { Views = 0 }, seed: int.MaxValue);
 
         Assert.Equal(("7ff1c676eb869c3d", "5c3f359b26b47637"), (Digest(fsa.Rows), Digest(fsa.Labels)));
         Assert.Equal(("67087aa163d5bd21", "5693f0e3a9c7688f"), (Digest(fsaBalanced.Rows), Digest(fsaBalanced.Labels)));

@@ -23,8 +23,10 @@ public sealed class BackboneTrainingTests : IDisposable
     private static TrainingOptions Options(int epochs) => new()
     {
         Epochs = epochs, BatchSize = 8, LearningRate = 0.05, WarmupEpochs = epochs > 1 ? 1 : 0, Milestones = new[] { epochs },
-        Augmentation = new AugmentationOptions(CropPadding: 1), Seed = 3,
+        Augmentation = new AugmentationOptions(CropPadding: 1),
     };
+
+    private const int Seed = 3;
 
     private static FeatureClassifier NewModel(int seed)
     {
@@ -45,7 +47,7 @@ public sealed class BackboneTrainingTests : IDisposable
     {
         using var model = NewModel(0);
         var options = Options(epochs: 4);
-        var result = BackboneTraining.Train(model, Train, Norm, options, torch.CPU);
+        var result = BackboneTraining.Train(model, Train, Norm, options, Seed, torch.CPU);
 
         Assert.Equal(0, result.StartEpoch);
         Assert.Equal(4, result.FinalEpoch);
@@ -61,17 +63,17 @@ public sealed class BackboneTrainingTests : IDisposable
     {
         var options = Options(epochs: 2);
         using var straight = NewModel(7);
-        var straightResult = BackboneTraining.Train(straight, Train, Norm, options with { CheckpointDirectory = Path.Combine(directory, "straight") }, torch.CPU);
+        var straightResult = BackboneTraining.Train(straight, Train, Norm, options with { CheckpointDirectory = Path.Combine(directory, "straight") }, Seed, torch.CPU);
 
         var chunked = options with { CheckpointDirectory = Path.Combine(directory, "chunked") };
         using (var first = NewModel(7))
         {
-            var firstResult = BackboneTraining.TrainUntil(first, Train, Norm, chunked, torch.CPU, endEpoch: 1);
+            var firstResult = BackboneTraining.TrainUntil(first, Train, Norm, chunked, Seed, torch.CPU, endEpoch: 1);
             Assert.Equal((0, 1), (firstResult.StartEpoch, firstResult.FinalEpoch));
         }
         // New model and optimizer objects, initialised differently: everything must come from the checkpoint.
         using var resumed = NewModel(8);
-        var resumedResult = BackboneTraining.Train(resumed, Train, Norm, chunked, torch.CPU);
+        var resumedResult = BackboneTraining.Train(resumed, Train, Norm, chunked, Seed, torch.CPU);
 
         Assert.Equal((1, 2), (resumedResult.StartEpoch, resumedResult.FinalEpoch));
         Assert.Equal(straightResult.EpochLosses, resumedResult.EpochLosses);
@@ -84,8 +86,8 @@ public sealed class BackboneTrainingTests : IDisposable
         // Guards the test above: losing the optimizer state must be visible in the weights.
         var options = Options(epochs: 2) with { CheckpointDirectory = directory };
         using var straight = NewModel(7);
-        BackboneTraining.Train(straight, Train, Norm, options with { CheckpointDirectory = null }, torch.CPU);
-        using (var first = NewModel(7)) BackboneTraining.TrainUntil(first, Train, Norm, options, torch.CPU, endEpoch: 1);
+        BackboneTraining.Train(straight, Train, Norm, options with { CheckpointDirectory = null }, Seed, torch.CPU);
+        using (var first = NewModel(7)) BackboneTraining.TrainUntil(first, Train, Norm, options, Seed, torch.CPU, endEpoch: 1);
 
         var manifest = Checkpoint.FindLatest(directory)!;
         string withoutMomentum = Path.Combine(directory, "without-momentum");
@@ -95,7 +97,7 @@ public sealed class BackboneTrainingTests : IDisposable
             Checkpoint.Save(withoutMomentum, manifest.State, loaded, new Dictionary<string, Tensor>());
         }
         using var resumed = NewModel(9);
-        BackboneTraining.Train(resumed, Train, Norm, options with { CheckpointDirectory = withoutMomentum }, torch.CPU);
+        BackboneTraining.Train(resumed, Train, Norm, options with { CheckpointDirectory = withoutMomentum }, Seed, torch.CPU);
         Assert.False(straight.state_dict()["fc.weight"].Equals(resumed.state_dict()["fc.weight"]));
     }
 
@@ -104,10 +106,10 @@ public sealed class BackboneTrainingTests : IDisposable
     {
         var options = Options(epochs: 3) with { CheckpointDirectory = directory };
         using var trained = NewModel(1);
-        BackboneTraining.Train(trained, Train, Norm, options, torch.CPU);
+        BackboneTraining.Train(trained, Train, Norm, options, Seed, torch.CPU);
 
         using var reloaded = NewModel(2);
-        var result = BackboneTraining.Train(reloaded, Train, Norm, options, torch.CPU);
+        var result = BackboneTraining.Train(reloaded, Train, Norm, options, Seed, torch.CPU);
         Assert.Equal((3, 3), (result.StartEpoch, result.FinalEpoch));
         Assert.Equal(3, result.EpochLosses.Count);
         Assert.Equal(0, result.ImagesPerSecond);
@@ -118,10 +120,10 @@ public sealed class BackboneTrainingTests : IDisposable
     public void ACheckpointFromOtherOptionsIsRefused()
     {
         var options = Options(epochs: 2) with { CheckpointDirectory = directory };
-        using (var model = NewModel(0)) BackboneTraining.TrainUntil(model, Train, Norm, options, torch.CPU, endEpoch: 1);
+        using (var model = NewModel(0)) BackboneTraining.TrainUntil(model, Train, Norm, options, Seed, torch.CPU, endEpoch: 1);
         using var other = NewModel(0);
         var error = Assert.Throws<InvalidOperationException>(
-            () => BackboneTraining.Train(other, Train, Norm, options with { LearningRate = 0.01 }, torch.CPU));
+            () => BackboneTraining.Train(other, Train, Norm, options with { LearningRate = 0.01 }, Seed, torch.CPU));
         Assert.Contains(directory, error.Message);
         Assert.Contains("other training options", error.Message);
     }
@@ -133,9 +135,9 @@ public sealed class BackboneTrainingTests : IDisposable
         using var a = NewModel(5);
         using var b = NewModel(5);
         using var c = NewModel(5);
-        BackboneTraining.Train(a, Train, Norm, options, torch.CPU);
-        BackboneTraining.Train(b, Train, Norm, options, torch.CPU);
-        BackboneTraining.Train(c, Train, Norm, options with { Seed = 4 }, torch.CPU);
+        BackboneTraining.Train(a, Train, Norm, options, Seed, torch.CPU);
+        BackboneTraining.Train(b, Train, Norm, options, Seed, torch.CPU);
+        BackboneTraining.Train(c, Train, Norm, options, seed: 4, torch.CPU);
         AssertSameState(a, b);
         Assert.False(a.state_dict()["fc.weight"].Equals(c.state_dict()["fc.weight"]));
     }
@@ -146,7 +148,7 @@ public sealed class BackboneTrainingTests : IDisposable
         var reports = new List<TrainingProgress>();
         using var model = NewModel(0);
         var options = Options(epochs: 2) with { BatchSize = 10 };
-        BackboneTraining.Train(model, Train, Norm, options, torch.CPU, new Callback(reports.Add));
+        BackboneTraining.Train(model, Train, Norm, options, Seed, torch.CPU, new Callback(reports.Add));
 
         // 24 images in batches of 10: 3 steps per epoch, the last one holding 4 images.
         Assert.Equal(6, reports.Count);
@@ -163,13 +165,13 @@ public sealed class BackboneTrainingTests : IDisposable
         var data = TinyImages.Bands(count: 20, classes: 2, seed: 2);
         var options = new TrainingOptions
         {
-            Epochs = 40, BatchSize = 4, Milestones = new[] { 20 }, Seed = 1, CheckpointDirectory = directory, CheckpointsToKeep = 1,
+            Epochs = 40, BatchSize = 4, Milestones = new[] { 20 }, CheckpointDirectory = directory, CheckpointsToKeep = 1,
         };
         var liveAfterStep = new Dictionary<int, long>();
         int step = 0;
         using var model = NewModel(0);
         // The training loop runs on this thread, so the per-thread count sees every tensor it creates or frees.
-        BackboneTraining.Train(model, data, Normalization.FromDataset(data), options, torch.CPU,
+        BackboneTraining.Train(model, data, Normalization.FromDataset(data), options, seed: 1, torch.CPU,
             new Callback(_ => liveAfterStep[++step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount));
 
         Assert.Equal(200, step);
@@ -186,7 +188,7 @@ public sealed class BackboneTrainingTests : IDisposable
         int steps = 0;
         using var model = NewModel(0);
         var options = Options(epochs: 3) with { CheckpointDirectory = directory };
-        Assert.ThrowsAny<OperationCanceledException>(() => BackboneTraining.Train(model, Train, Norm, options, torch.CPU,
+        Assert.ThrowsAny<OperationCanceledException>(() => BackboneTraining.Train(model, Train, Norm, options, Seed, torch.CPU,
             new Callback(p => { if (++steps == 4) cancellation.Cancel(); }), cancellation.Token));
         Assert.Equal(4, steps);
         Assert.Equal(1, Checkpoint.FindLatest(directory)!.Epoch);
@@ -198,13 +200,13 @@ public sealed class BackboneTrainingTests : IDisposable
         using var model = NewModel(0);
         var threeClasses = TinyImages.Bands(count: 6, classes: 3);
         Assert.Contains("3 classes", Assert.Throws<ArgumentException>(
-            () => BackboneTraining.Train(model, threeClasses, Norm, Options(1), torch.CPU)).Message);
+            () => BackboneTraining.Train(model, threeClasses, Norm, Options(1), Seed, torch.CPU)).Message);
         var rgbNorm = new Normalization(new float[] { 0, 0, 0 }, new float[] { 1, 1, 1 });
         Assert.Contains("3 means", Assert.Throws<ArgumentException>(
-            () => BackboneTraining.Train(model, Train, rgbNorm, Options(1), torch.CPU)).Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => BackboneTraining.TrainUntil(model, Train, Norm, Options(1), torch.CPU, endEpoch: 2));
+            () => BackboneTraining.Train(model, Train, rgbNorm, Options(1), Seed, torch.CPU)).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BackboneTraining.TrainUntil(model, Train, Norm, Options(1), Seed, torch.CPU, endEpoch: 2));
         Assert.StartsWith("TrainingOptions.BatchSize", Assert.Throws<ArgumentException>(
-            () => BackboneTraining.Train(model, Train, Norm, Options(1) with { BatchSize = 0 }, torch.CPU)).Message);
+            () => BackboneTraining.Train(model, Train, Norm, Options(1) with { BatchSize = 0 }, Seed, torch.CPU)).Message);
     }
 
     [Fact]

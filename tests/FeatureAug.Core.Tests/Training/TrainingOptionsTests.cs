@@ -51,13 +51,13 @@ public class TrainingOptionsTests
     public void TrajectoryHashIgnoresCheckpointPlacementOnly()
     {
         var options = new TrainingOptions { Epochs = 4, Milestones = new[] { 2 } };
-        string hash = options.TrajectoryHash();
+        string hash = options.TrajectoryHash(seed: 0);
         Assert.Equal(16, hash.Length);
-        Assert.Equal(hash, (options with { CheckpointDirectory = "/tmp/a", CheckpointsToKeep = 5 }).TrajectoryHash());
-        Assert.Equal(hash, (options with { Milestones = new List<int> { 2 } }).TrajectoryHash());
-        Assert.NotEqual(hash, (options with { LearningRate = 0.05 }).TrajectoryHash());
-        Assert.NotEqual(hash, (options with { Milestones = new[] { 3 } }).TrajectoryHash());
-        Assert.NotEqual(hash, (options with { Augmentation = null }).TrajectoryHash());
-        Assert.NotEqual(hash, (options with { Seed = 1 }).TrajectoryHash());
+        Assert.Equal(hash, (options with { CheckpointDirectory = "/tmp/a", CheckpointsToKeep = 5 }).TrajectoryHash(seed: 0));
+        Assert.Equal(hash, (options with { Milestones = new List<int> { 2 } }).TrajectoryHash(seed: 0));
+        Assert.NotEqual(hash, (options with { LearningRate = 0.05 }).TrajectoryHash(seed: 0));
+        Assert.NotEqual(hash, (options with { Milestones = new[] { 3 } }).TrajectoryHash(seed: 0));
+        Assert.NotEqual(hash, (options with { Augmentation = null }).TrajectoryHash(seed: 0));
+        Assert.NotEqual(hash, options.TrajectoryHash(seed: 1));
     }
 }
