@@ -30,6 +30,13 @@ public static class DeviceSelection
         };
     }
 
+    /// <summary>Applies a thread count (0 keeps torch's default: all cores) and resolves the device a run asked for.</summary>
+    public static Device Prepare(string requested, int threads)
+    {
+        if (threads > 0) SetThreads(threads);
+        return Resolve(requested);
+    }
+
     /// <summary>Sets the number of CPU threads TorchSharp uses for intra-op parallelism (process-wide).</summary>
     /// <exception cref="ArgumentOutOfRangeException">threads is not positive.</exception>
     public static void SetThreads(int threads)

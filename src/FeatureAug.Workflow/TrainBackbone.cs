@@ -4,7 +4,6 @@ using FeatureAug.Core.Models;
 using FeatureAug.Core.Training;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
-using TorchSharp;
 
 namespace FeatureAug.Workflow;
 
@@ -45,8 +44,7 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
 
             var options = ToTrainingOptions(request, scratch.Path);
             var normalization = new Normalization(input.Dataset.Mean, input.Dataset.Std);
-            torch.manual_seed(request.Execution.Seed);
-            using var model = ModelFactory.Create(request.Architecture, input.Dataset.Channels, input.Dataset.Classes.Count);
+            using var model = ModelFactory.Create(request.Architecture, input.Dataset.Channels, input.Dataset.Classes.Count, request.Execution.Seed);
             var reporter = new Progress<TrainingProgress>(p => progress.Report(new ActivityProgress(
                 request.RunId, "TrainBackbone",
                 $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch}",

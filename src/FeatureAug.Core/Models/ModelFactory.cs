@@ -33,6 +33,13 @@ public static class ModelFactory
         };
     }
 
+    /// <summary>A freshly initialised backbone whose weights depend only on <paramref name="seed"/> (torch's global generator is seeded first).</summary>
+    public static FeatureClassifier Create(string name, int inputChannels, int numClasses, int seed)
+    {
+        TorchSharp.torch.manual_seed(seed);
+        return Create(name, inputChannels, numClasses);
+    }
+
     /// <summary>Learnable parameters of the architecture <paramref name="name"/> for that input and class count.</summary>
     public static long ParameterCount(string name, int inputChannels, int numClasses)
     {
