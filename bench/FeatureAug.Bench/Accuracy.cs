@@ -82,12 +82,12 @@ internal static class Accuracy
             {
                 Epochs = epochs, BatchSize = batch, LearningRate = lr, WeightDecay = weightDecay, WarmupEpochs = warmup,
                 Schedule = schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
-                Milestones = milestones, Augmentation = new AugmentationOptions(cropPadding, true),
-                CheckpointDirectory = Path.Combine(dir, "checkpoints"), CheckpointsToKeep = 1,
+                Milestones = milestones, CropPadding = cropPadding, HorizontalFlip = true,
             };
+            var checkpoints = new CheckpointOptions(Path.Combine(dir, "checkpoints"), keep: 1);
             var clock = Stopwatch.StartNew();
-            bool cached = Checkpoint.FindLatest(training.CheckpointDirectory!, epochs)?.Epoch == epochs;
-            var trained = BackboneTraining.Train(net, train, normalization, training, seed, cached ? torch.CPU : DeviceSelection.Resolve(phase1Device));
+            bool cached = Checkpoint.FindLatest(checkpoints.Directory, epochs)?.Epoch == epochs;
+            var trained = BackboneTraining.Train(net, train, normalization, training, seed, cached ? torch.CPU : DeviceSelection.Resolve(phase1Device), checkpoints);
             net.to(torch.CPU);
             Console.WriteLine(Invariant($"IF {imbalance} seed {seed}: Phase I to epoch {trained.FinalEpoch} in {clock.Elapsed.TotalSeconds:F0} s"));
             if (phase1Only)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Training;
 using FeatureAug.Workflow;
 using FeatureAug.Workflow.Inputs;
 
@@ -8,7 +9,7 @@ namespace FeatureAug.Cli;
 /// <summary>The options of `featureaug run`, and their mapping onto a <see cref="RunRequest"/>.</summary>
 internal sealed class RunOptionsBinding
 {
-    private static readonly TrainingSettings TrainingDefaults = new();
+    private static readonly TrainingOptions TrainingDefaults = new();
     private static readonly FsaOptions FsaDefaults = new();
     private static readonly ExecutionSettings ExecutionDefaults = new();
 
@@ -33,8 +34,8 @@ internal sealed class RunOptionsBinding
     public Option<double> LearningRate { get; } = new("--lr") { Description = "Phase-I learning rate", DefaultValueFactory = _ => TrainingDefaults.LearningRate };
     public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "Phase-I weight decay", DefaultValueFactory = _ => TrainingDefaults.WeightDecay };
     public Option<int?> WarmupEpochs { get; } = new("--warmup-epochs") { Description = "Linear warm-up epochs (default 1, or 0 for a 1-epoch run)" };
-    public Option<string> Schedule { get; } = new("--schedule") { Description = "cosine | step", DefaultValueFactory = _ => TrainingDefaults.Schedule };
-    public Option<int> EpochsPerActivity { get; } = new("--epochs-per-activity") { Description = "Phase-I epochs per workflow activity", DefaultValueFactory = _ => TrainingDefaults.EpochsPerActivity };
+    public Option<string> Schedule { get; } = new("--schedule") { Description = "cosine | step", DefaultValueFactory = _ => ScheduleName(TrainingDefaults.Schedule) };
+    public Option<int> EpochsPerActivity { get; } = new("--epochs-per-activity") { Description = "Phase-I epochs per workflow activity", DefaultValueFactory = _ => ExecutionDefaults.EpochsPerActivity };
     public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda (auto = CUDA when available)", DefaultValueFactory = _ => "auto" };
     public Option<int> Threads { get; } = new("--threads") { Description = "CPU threads for TorchSharp (0 = all cores)", DefaultValueFactory = _ => 0 };
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of every random choice", DefaultValueFactory = _ => 0 };
@@ -120,8 +121,7 @@ internal sealed class RunOptionsBinding
             LearningRate = parse.GetValue(LearningRate),
             WeightDecay = parse.GetValue(WeightDecay),
             WarmupEpochs = parse.GetValue(WarmupEpochs) ?? Math.Min(TrainingDefaults.WarmupEpochs, Math.Max(0, parse.GetValue(Epochs) - 1)),
-            Schedule = parse.GetValue(Schedule)!,
-            EpochsPerActivity = parse.GetValue(EpochsPerActivity),
+            Schedule = ParseSchedule(parse.GetValue(Schedule)!),
         };
         var fsa = FsaDefaults with
         {
@@ -149,6 +149,7 @@ internal sealed class RunOptionsBinding
             ExtractShards = parse.GetValue(ExtractShards),
             FuseActivities = parse.GetValue(FuseActivities),
             PromotionMargin = parse.GetValue(PromotionMargin),
+            EpochsPerActivity = parse.GetValue(EpochsPerActivity),
         };
         var data = new DatasetReference(
             Kind: dataset,
@@ -187,7 +188,7 @@ internal sealed class RunOptionsBinding
         ["training.weightDecay"] = WeightDecay,
         ["training.warmupEpochs"] = WarmupEpochs,
         ["training.schedule"] = Schedule,
-        ["training.epochsPerActivity"] = EpochsPerActivity,
+        ["execution.epochsPerActivity"] = EpochsPerActivity,
         ["execution.device"] = Device,
         ["execution.threads"] = Threads,
         ["execution.seed"] = Seed,
@@ -203,6 +204,15 @@ internal sealed class RunOptionsBinding
         ["fsa.fineTuneIterations"] = FineTuneIterations,
         ["fsa.fineTuneLearningRate"] = FineTuneLearningRate,
         ["fsa.views"] = Views,
+    };
+
+    private static string ScheduleName(LearningRateSchedule schedule) => schedule == LearningRateSchedule.Step ? "step" : "cosine";
+
+    private static LearningRateSchedule ParseSchedule(string value) => value switch
+    {
+        "cosine" => LearningRateSchedule.Cosine,
+        "step" => LearningRateSchedule.Step,
+        _ => throw new ArgumentException($"--schedule must be cosine or step, not '{value}'."),
     };
 
     private static GroupSampling ParseGroupSampling(string option, string value) => value switch

@@ -29,7 +29,7 @@ public sealed class FeatureAugOrchestrator : TaskOrchestrator<RunRequest, RunRes
         double phase1Seconds = 0;
         if (request.Mode == RunMode.Full)
         {
-            int epochs = request.Training.Epochs, chunk = Math.Max(1, request.Training.EpochsPerActivity);
+            int epochs = request.Training.Epochs, chunk = Math.Max(1, request.Execution.EpochsPerActivity);
             TrainChunkResult? last = null;
             var trainingStarted = context.CurrentUtcDateTime;
             for (int start = 0; start < epochs; start += chunk)

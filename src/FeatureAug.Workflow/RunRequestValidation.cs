@@ -26,8 +26,6 @@ public sealed record RequestProblem(string Field, string Message)
 public static class RunRequestValidation
 {
     private static readonly string[] Devices = { "auto", "cpu", "cuda" };
-    private static readonly string[] Schedules = { "cosine", "step" };
-    private static readonly string[] Losses = { "ce", "focal" };
 
     /// <summary>Every problem found, one per violated rule; empty when the request is usable.</summary>
     public static IReadOnlyList<RequestProblem> Problems(RunRequest request)
@@ -60,13 +58,13 @@ public static class RunRequestValidation
         Check(training.WeightDecay >= 0 && double.IsFinite(training.WeightDecay), "training.weightDecay", Invariant($"must be >= 0, got {training.WeightDecay}."));
         Check(training.WarmupEpochs >= 0 && training.WarmupEpochs < Math.Max(1, training.Epochs), "training.warmupEpochs",
             $"must lie in [0, epochs), got {training.WarmupEpochs}.");
-        Check(Schedules.Contains(training.Schedule), "training.schedule", $"must be cosine or step, got '{training.Schedule}'.");
-        Check(Losses.Contains(training.Loss), "training.loss", $"must be ce or focal, got '{training.Loss}'.");
+        Check(Enum.IsDefined(training.Schedule), "training.schedule", $"must be cosine or step, got '{training.Schedule}'.");
+        Check(Enum.IsDefined(training.Loss), "training.loss", $"must be ce or focal, got '{training.Loss}'.");
         Check(training.CropPadding >= 0, "training.cropPadding", $"must be >= 0, got {training.CropPadding}.");
-        Check(training.EpochsPerActivity >= 1, "training.epochsPerActivity", $"must be at least 1, got {training.EpochsPerActivity}.");
 
         var execution = request.Execution;
         Check(Devices.Contains(execution.Device), "execution.device", $"must be auto, cpu or cuda, got '{execution.Device}'.");
+        Check(execution.EpochsPerActivity >= 1, "execution.epochsPerActivity", $"must be at least 1, got {execution.EpochsPerActivity}.");
         Check(execution.Threads >= 0, "execution.threads", $"must be >= 0, got {execution.Threads}.");
         Check(execution.ExtractShards is >= 1 and <= 256, "execution.extractShards", $"must lie in 1..256, got {execution.ExtractShards}.");
         Check(execution.FuseActivities is >= 1 and <= 4096, "execution.fuseActivities", $"must lie in 1..4096, got {execution.FuseActivities}.");

@@ -42,7 +42,6 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
         {
             int resumedFrom = await DownloadCheckpointAsync(layout, input.StartEpoch, scratch.Path, cancellationToken);
 
-            var options = ToTrainingOptions(request, scratch.Path);
             var normalization = new Normalization(input.Dataset.Mean, input.Dataset.Std);
             using var model = ModelFactory.Create(request.Architecture, input.Dataset.Channels, input.Dataset.Classes.Count, request.Execution.Seed);
             var reporter = new Progress<TrainingProgress>(p => progress.Report(new ActivityProgress(
@@ -50,7 +49,8 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
                 $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch}",
                 (long)(p.Epoch - 1) * p.StepsPerEpoch + p.Step, (long)p.Epochs * p.StepsPerEpoch,
                 p.Loss, p.ImagesPerSecond, DateTimeOffset.UtcNow)));
-            var result = BackboneTraining.TrainUntil(model, split.Train, normalization, options, request.Execution.Seed, device, input.EndEpoch, reporter, cancellationToken);
+            var result = BackboneTraining.TrainUntil(model, split.Train, normalization, request.Training, request.Execution.Seed, device, input.EndEpoch,
+                new CheckpointOptions(scratch.Path, keep: int.MaxValue), reporter, cancellationToken);
 
             double lastLoss = result.EpochLosses.Count > 0 ? result.EpochLosses[^1] : double.NaN;
             if (!double.IsFinite(lastLoss))
@@ -94,30 +94,5 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
             foreach (string stale in Directory.GetFiles(localDirectory)) File.Delete(stale);
         }
         return 0;
-    }
-
-    /// <summary>Step schedule without explicit milestones: x0.1 at 2/3 and 5/6 of training (cosine needs none).</summary>
-    private static int[] DefaultMilestones(TrainingSettings t) =>
-        t.Schedule != "step" ? Array.Empty<int>()
-            : new[] { (int)Math.Round(t.Epochs * 2 / 3.0), (int)Math.Round(t.Epochs * 5 / 6.0) }.Where(m => m >= 1).Distinct().ToArray();
-
-    public static TrainingOptions ToTrainingOptions(RunRequest request, string? checkpointDirectory)
-    {
-        var t = request.Training;
-        return new TrainingOptions
-        {
-            Epochs = t.Epochs,
-            BatchSize = t.BatchSize,
-            LearningRate = t.LearningRate,
-            Momentum = t.Momentum,
-            WeightDecay = t.WeightDecay,
-            WarmupEpochs = t.WarmupEpochs,
-            Schedule = t.Schedule == "step" ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
-            Milestones = t.Milestones ?? DefaultMilestones(t),
-            Loss = t.Loss == "focal" ? TrainingLoss.Focal : TrainingLoss.CrossEntropy,
-            Augmentation = new AugmentationOptions(t.CropPadding, HorizontalFlip: true),
-            CheckpointDirectory = checkpointDirectory,
-            CheckpointsToKeep = int.MaxValue,
-        };
     }
 }

@@ -1,4 +1,5 @@
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Training;
 using FeatureAug.Functions.Requests;
 using FeatureAug.Functions.Triggers;
 using FeatureAug.Testing;
@@ -33,7 +34,7 @@ public abstract class NightlyRebalancerTests : IAsyncLifetime
         await RegisterAsync("delta", nightly: true, backbone: "models/delta/backbones/b.safetensors");     // still busy
         string busyRun = await _engine.StartSuspendedRunAsync(new RunRequest("delta-yesterday",
             new DatasetReference(Kind: "idx", StoreName: "nightly-data", Channels: 1), "delta", "resnet8",
-            RunMode.Full, new TrainingSettings(), new FsaOptions(), new ExecutionSettings()));
+            RunMode.Full, new TrainingOptions(), new FsaOptions(), new ExecutionSettings()));
         var defaults = RunDefaults.Standard with { Execution = new ExecutionSettings(Device: "cpu") };
 
         var decisions = await new NightlyRebalancer(_engine.Registry, _engine.Client, defaults).RunAsync(Night, default);

@@ -1,4 +1,5 @@
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Training;
 using FeatureAug.Functions.Api;
 using FeatureAug.Functions.Requests;
 using FeatureAug.Workflow;
@@ -15,10 +16,13 @@ public sealed class RunProblemsTests
         var request = new RunRequest("a/b", new DatasetReference(Kind: "nope", StoreName: "..", ImbalanceFactor: 0, Profile: "flat",
                 MaxPerClass: 0, ImageSize: 4, Channels: 2),
             "bad name", "resnet999", RunMode.Full,
-            new TrainingSettings(Epochs: 0, BatchSize: 0, LearningRate: -1, Momentum: 1, WeightDecay: -1, WarmupEpochs: -1,
-                Schedule: "linear", Loss: "mse", CropPadding: -1, EpochsPerActivity: 0),
+            new TrainingOptions
+            {
+                Epochs = 0, BatchSize = 0, LearningRate = -1, Momentum = 1, WeightDecay = -1, WarmupEpochs = -1,
+                Schedule = (LearningRateSchedule)99, Loss = (TrainingLoss)99, CropPadding = -1,
+            },
             new FsaOptions { TauS = 0.1, TauG = 0.5, Na = 0 },
-            new ExecutionSettings(Device: "tpu", Threads: -1, ExtractShards: 0, PromotionMargin: 2, FuseActivities: 0));
+            new ExecutionSettings(Device: "tpu", Threads: -1, ExtractShards: 0, PromotionMargin: 2, FuseActivities: 0, EpochsPerActivity: 0));
         var errors = new FieldErrors();
 
         foreach (var problem in RunRequestValidation.Problems(request))
@@ -31,7 +35,7 @@ public sealed class RunProblemsTests
             "dataset.maxPerClass", "dataset.imageSize", "dataset.channels",
             "options.training.epochs", "options.training.batchSize", "options.training.learningRate", "options.training.momentum",
             "options.training.weightDecay", "options.training.warmupEpochs", "options.training.schedule", "options.training.loss",
-            "options.training.cropPadding", "options.training.epochsPerActivity",
+            "options.training.cropPadding", "options.execution.epochsPerActivity",
             "options.execution.device", "options.execution.threads", "options.execution.extractShards", "options.execution.fuseActivities",
             "options.execution.promotionMargin",
             "options.fsa.tauG", "options.fsa.na",
@@ -46,7 +50,7 @@ public sealed class RunProblemsTests
     public void EachProblemNamesItsFieldApartFromTheMessage()
     {
         var request = new RunRequest("r1", new DatasetReference(), "m", "resnet8", RunMode.Full,
-            new TrainingSettings(Epochs: 0), new FsaOptions { TauS = 2 }, new ExecutionSettings());
+            new TrainingOptions { Epochs = 0 }, new FsaOptions { TauS = 2 }, new ExecutionSettings());
 
         var problems = RunRequestValidation.Problems(request);
 

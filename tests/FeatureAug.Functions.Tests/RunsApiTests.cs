@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Training;
 using FeatureAug.Functions.Api;
 using FeatureAug.Functions.Requests;
 using FeatureAug.Functions.Triggers;
@@ -33,7 +34,7 @@ public sealed class RunsApiTests : IAsyncLifetime
 
     internal static RunRequest Request(string runId, string model, string storeName = "junk") => new(
         runId, new DatasetReference(Kind: "idx", StoreName: storeName, Channels: 1), model, "resnet8", RunMode.Full,
-        new TrainingSettings(), new FsaOptions(), new ExecutionSettings());
+        new TrainingOptions(), new FsaOptions(), new ExecutionSettings());
 
     [Fact]
     public async Task Start_ValidBody_Answers202WithStatusUrls_AndRunsTheRequestedSettingsOverTheDefaults()
@@ -61,7 +62,7 @@ public sealed class RunsApiTests : IAsyncLifetime
         var instance = await _engine.Client.GetInstanceAsync("api-start-1", getInputsAndOutputs: true);
         var request = instance!.ReadInputAs<RunRequest>()!;
         Assert.Equal(2, request.Training.Epochs);
-        Assert.Equal(new TrainingSettings().BatchSize, request.Training.BatchSize);
+        Assert.Equal(new TrainingOptions().BatchSize, request.Training.BatchSize);
         Assert.Equal(new ExecutionSettings(Device: "cpu", Threads: 2, ExtractShards: 1), request.Execution);
         Assert.Equal(new FsaOptions() with { Na = 2 }, request.Fsa);
         Assert.Equal(RunMode.Full, request.Mode);

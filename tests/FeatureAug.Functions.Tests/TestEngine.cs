@@ -97,7 +97,7 @@ public sealed class TestEngine : IAsyncDisposable
     {
         string data = TinyDataset.Write(Path.Combine(_root, "data-" + runId));
         var request = TinyDataset.Request(runId, data);
-        request = request with { Training = request.Training with { Epochs = 10_000, EpochsPerActivity = 1 } };
+        request = request with { Training = request.Training with { Epochs = 10_000 }, Execution = request.Execution with { EpochsPerActivity = 1 } };
         await Client.ScheduleNewOrchestrationInstanceAsync(FeatureAugOrchestrator.Name, request, new StartOrchestrationOptions(runId));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)

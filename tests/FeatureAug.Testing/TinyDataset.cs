@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Training;
 using FeatureAug.Workflow;
 using FeatureAug.Workflow.Inputs;
 
@@ -30,9 +31,9 @@ public static class TinyDataset
         new(runId,
             new DatasetReference(Kind: "idx", DataDir: dataDir, Channels: 1),
             modelName, "resnet8", mode,
-            new TrainingSettings(Epochs: 2, BatchSize: 32, LearningRate: 0.05, WarmupEpochs: 0, CropPadding: 1, EpochsPerActivity: 1),
+            new TrainingOptions { Epochs = 2, BatchSize = 32, LearningRate = 0.05, WarmupEpochs = 0, CropPadding = 1 },
             new FsaOptions { Nf = 2, Nt = 4, Na = 2, FineTuneIterations = 40 },
-            new ExecutionSettings(Device: "cpu", Threads: 1, Seed: 3, ExtractShards: 2));
+            new ExecutionSettings(Device: "cpu", Threads: 1, Seed: 3, ExtractShards: 2, EpochsPerActivity: 1));
 
     private static void WriteSplit(string directory, string prefix, int[] counts, Random random)
     {

@@ -1,4 +1,5 @@
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Training;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
 using Microsoft.DurableTask;
@@ -18,8 +19,8 @@ public sealed class FeatureAugOrchestratorTests
     // activities: [7, 9, 8] and [3, 5], in plan order, which is not class order.
     private static RunRequest Request(RunMode mode = RunMode.Full, string modelName = "fashion") => new(
         RunId, new DatasetReference(), modelName, Architecture, mode,
-        new TrainingSettings(Epochs: 5, EpochsPerActivity: 2), new FsaOptions(),
-        new ExecutionSettings(ExtractShards: 3, FuseActivities: 2));
+        new TrainingOptions { Epochs = 5 }, new FsaOptions(),
+        new ExecutionSettings(ExtractShards: 3, FuseActivities: 2, EpochsPerActivity: 2));
 
     private static readonly DatasetSummary Dataset = new(
         "fashion-mnist-lt", Enumerable.Range(0, 10).Select(c => $"class{c}").ToArray(),

@@ -36,28 +36,30 @@ public static class BackboneTraining
 {
     /// <summary>Trains to <see cref="TrainingOptions.Epochs"/>, resuming from the latest checkpoint when there is one.</summary>
     /// <param name="seed">The run seed: with the epoch number it fixes each epoch's order and augmentation.</param>
+    /// <param name="checkpoints">Where a checkpoint is written after every epoch and resumed from; null: no checkpoints.</param>
     public static TrainingResult Train(
         FeatureClassifier model, ImageDataset train, Normalization normalization, TrainingOptions options, int seed, Device device,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        CheckpointOptions? checkpoints = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return TrainUntil(model, train, normalization, options, seed, device, options.Epochs, progress, cancellationToken);
+        return TrainUntil(model, train, normalization, options, seed, device, options.Epochs, checkpoints, progress, cancellationToken);
     }
 
     /// <summary>
     /// Trains epochs StartEpoch+1..<paramref name="endEpoch"/> of the full schedule, where StartEpoch is
-    /// the newest checkpoint at or before endEpoch in CheckpointDirectory (0 when there is none or no
-    /// directory is set). Lets a workflow run the schedule in chunks that resume each other; a chunk
+    /// the newest checkpoint at or before endEpoch in <paramref name="checkpoints"/> (0 when there is none or no
+    /// checkpoints are kept). Lets a workflow run the schedule in chunks that resume each other; a chunk
     /// whose checkpoint already exists only loads it.
     /// </summary>
     /// <param name="seed">The run seed: with the epoch number it fixes each epoch's order and augmentation, so a
     /// resumed epoch repeats them. A checkpoint resumes only the same options and seed.</param>
+    /// <param name="checkpoints">Where a checkpoint is written after every epoch and resumed from; null: no checkpoints.</param>
     /// <exception cref="ArgumentException">Invalid options, or data that does not fit the model or normalisation.</exception>
     /// <exception cref="InvalidOperationException">The checkpoint was written by a run with other options or data.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; checkpoints of finished epochs remain.</exception>
     public static TrainingResult TrainUntil(
         FeatureClassifier model, ImageDataset train, Normalization normalization, TrainingOptions options, int seed, Device device,
-        int endEpoch, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        int endEpoch, CheckpointOptions? checkpoints = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
@@ -79,10 +81,9 @@ public static class BackboneTraining
         string optionsHash = options.TrajectoryHash(seed);
         var epochLosses = new List<double>();
         int startEpoch = 0;
-        if (options.CheckpointDirectory is not null
-            && Checkpoint.FindLatest(options.CheckpointDirectory, endEpoch) is { } latest)
+        if (checkpoints is not null && Checkpoint.FindLatest(checkpoints.Directory, endEpoch) is { } latest)
         {
-            Resume(options.CheckpointDirectory, latest, optionsHash, seed, train.Count, model, optimizer, namedParameters);
+            Resume(checkpoints.Directory, latest, optionsHash, seed, train.Count, model, optimizer, namedParameters);
             startEpoch = latest.Epoch;
             epochLosses.AddRange(latest.State.EpochLosses);
         }
@@ -93,12 +94,12 @@ public static class BackboneTraining
         {
             epochLosses.Add(TrainOneEpoch(model, optimizer, train, normalization, options, seed, device, epoch, stepsPerEpoch, progress, cancellationToken));
             imagesTrained += train.Count;
-            if (options.CheckpointDirectory is not null)
+            if (checkpoints is not null)
             {
                 var state = new CheckpointState(epoch + 1, seed, optionsHash, train.Count, epochLosses.ToList());
                 using (var scope = NewDisposeScope())
-                    Checkpoint.Save(options.CheckpointDirectory, state, model, MomentumBuffers(optimizer, namedParameters));
-                Checkpoint.Prune(options.CheckpointDirectory, options.CheckpointsToKeep);
+                    Checkpoint.Save(checkpoints.Directory, state, model, MomentumBuffers(optimizer, namedParameters));
+                Checkpoint.Prune(checkpoints.Directory, checkpoints.Keep);
             }
         }
 
@@ -127,7 +128,8 @@ public static class BackboneTraining
     {
         model.train();
         var order = EpochOrder(train.Count, seed, epoch);
-        var augmentationRandom = options.Augmentation is null ? null : new Random(SeedStreams.ForEpoch(seed, epoch, SeedStreams.EpochAugmentation));
+        var augmentation = options.Augmentation;
+        var augmentationRandom = augmentation is null ? null : new Random(SeedStreams.ForEpoch(seed, epoch, SeedStreams.EpochAugmentation));
         var learningRate = optimizer.ParamGroups.Single();
         var stopwatch = Stopwatch.StartNew();
         double lossSum = 0;
@@ -144,7 +146,7 @@ public static class BackboneTraining
             double loss;
             using (var scope = NewDisposeScope())
             {
-                var images = ImageTensors.ToBatch(train, batchIndices, normalization, options.Augmentation, augmentationRandom, device);
+                var images = ImageTensors.ToBatch(train, batchIndices, normalization, augmentation, augmentationRandom, device);
                 var labels = ImageTensors.Labels(train, batchIndices, device);
                 optimizer.zero_grad();
                 var logits = model.call(images);

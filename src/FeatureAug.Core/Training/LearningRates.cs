@@ -6,7 +6,7 @@ public static class LearningRates
     /// <summary>
     /// Rate used by global step <paramref name="step"/> (0-based, counted over all epochs).
     /// Warm-up: step s of the first WarmupEpochs * stepsPerEpoch steps uses (s + 1) / warmupSteps of the
-    /// scheduled rate. Step: LearningRate * Gamma^(milestones m with m &lt;= epoch index), i.e. a milestone
+    /// scheduled rate. Step: LearningRate * Gamma^(milestones m with m &lt;= epoch index; <see cref="TrainingOptions.EffectiveMilestones"/>), i.e. a milestone
     /// of 150 lowers the rate from the 151st epoch on, as MultiStepLR stepped once per epoch.
     /// Cosine: LearningRate * (1 + cos(pi * t / T)) / 2, with t the steps since warm-up and T the steps
     /// from the end of warm-up to the end of training.
@@ -25,7 +25,7 @@ public static class LearningRates
         if (options.Schedule == LearningRateSchedule.Step)
         {
             long epochIndex = step / stepsPerEpoch;
-            int passed = options.Milestones.Count(m => m <= epochIndex);
+            int passed = options.EffectiveMilestones.Count(m => m <= epochIndex);
             scheduled = options.LearningRate * Math.Pow(options.Gamma, passed);
         }
         else

@@ -6,33 +6,42 @@ using FeatureAug.Core.Data;
 
 namespace FeatureAug.Core.Training;
 
-/// <summary>How the learning rate falls after warm-up.</summary>
+/// <summary>How the learning rate falls after warm-up. JSON: "step", "cosine".</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<LearningRateSchedule>))]
 public enum LearningRateSchedule
 {
     /// <summary>Multiplied by Gamma at each milestone epoch (PyTorch MultiStepLR).</summary>
+    [JsonStringEnumMemberName("step")]
     Step,
 
     /// <summary>Cosine from the base rate to 0 over the steps after warm-up, updated every step.</summary>
+    [JsonStringEnumMemberName("cosine")]
     Cosine,
 }
 
-/// <summary>Phase-I training loss.</summary>
+/// <summary>Phase-I training loss. JSON: "ce", "focal".</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TrainingLoss>))]
 public enum TrainingLoss
 {
+    [JsonStringEnumMemberName("ce")]
     CrossEntropy,
 
     /// <summary>Lin et al. (2017) focal loss, -(1 - p_t)^gamma log p_t, averaged over the batch.</summary>
+    [JsonStringEnumMemberName("focal")]
     Focal,
 }
 
 /// <summary>
-/// Phase-I (whole network) training settings. Defaults are the paper's CIFAR schedule: SGD lr 0.1,
-/// momentum 0.9, batch 128, 300 epochs, rate divided by 10 at epoch 150, crop-and-flip augmentation.
+/// Phase-I (whole network) training settings: the one model the CLI, the HTTP API (options.training, camelCase,
+/// enums as strings) and the orchestration input share. Defaults are the product's: 12 epochs of SGD (lr 0.1,
+/// momentum 0.9, weight decay 5e-4, batch 128), one warm-up epoch, cosine decay, cross-entropy, random crops after
+/// 2-pixel padding and horizontal flips. <see cref="PaperCifar"/> is the paper's CIFAR schedule. Where checkpoints go
+/// is not a setting of the training (<see cref="CheckpointOptions"/>), nor is the seed (an argument of the training).
 /// </summary>
 public sealed record TrainingOptions
 {
     /// <summary>Total epochs of the schedule (also when a call trains only part of them).</summary>
-    public int Epochs { get; init; } = 300;
+    public int Epochs { get; init; } = 12;
 
     public int BatchSize { get; init; } = 128;
 
@@ -45,12 +54,15 @@ public sealed record TrainingOptions
     public double WeightDecay { get; init; } = 5e-4;
 
     /// <summary>Epochs of linear warm-up, increased every step from LearningRate/steps to LearningRate.</summary>
-    public int WarmupEpochs { get; init; }
+    public int WarmupEpochs { get; init; } = 1;
 
-    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Step;
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
 
-    /// <summary>Step schedule: epoch numbers (1..Epochs, increasing) from which the rate is multiplied by Gamma once more.</summary>
-    public IReadOnlyList<int> Milestones { get; init; } = new[] { 150 };
+    /// <summary>
+    /// Step schedule: epoch numbers (1..Epochs, increasing) from which the rate is multiplied by Gamma once more. Empty:
+    /// <see cref="DefaultMilestones"/> (x Gamma at 2/3 and 5/6 of training); see <see cref="EffectiveMilestones"/>.
+    /// </summary>
+    public IReadOnlyList<int> Milestones { get; init; } = [];
 
     /// <summary>Step schedule: factor applied at each milestone.</summary>
     public double Gamma { get; init; } = 0.1;
@@ -60,14 +72,35 @@ public sealed record TrainingOptions
     /// <summary>Focal loss exponent; 0 makes it cross-entropy.</summary>
     public double FocalGamma { get; init; } = 2.0;
 
-    /// <summary>Input augmentation during training; null trains on the clean images.</summary>
-    public AugmentationOptions? Augmentation { get; init; } = new();
+    /// <summary>Input augmentation: zero padding before the random crop, in pixels (0 = no crop).</summary>
+    public int CropPadding { get; init; } = 2;
 
-    /// <summary>Where a checkpoint is written after every epoch and resumed from; null: no checkpoints.</summary>
-    public string? CheckpointDirectory { get; init; }
+    /// <summary>Input augmentation: flip each training image horizontally with probability 1/2.</summary>
+    public bool HorizontalFlip { get; init; } = true;
 
-    /// <summary>How many of the newest checkpoints are kept; older ones are deleted after each save.</summary>
-    public int CheckpointsToKeep { get; init; } = 2;
+    /// <summary>The milestones the schedule uses: <see cref="Milestones"/>, or for a step schedule without any the default ones.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> EffectiveMilestones =>
+        Milestones.Count > 0 ? Milestones
+        : Schedule == LearningRateSchedule.Step ? DefaultMilestones(Epochs)
+        : [];
+
+    /// <summary>The input augmentation of Phase I; null (clean images) with neither crop nor flip.</summary>
+    [JsonIgnore]
+    public AugmentationOptions? Augmentation => CropPadding == 0 && !HorizontalFlip ? null : new AugmentationOptions(CropPadding, HorizontalFlip);
+
+    /// <summary>The milestones of a step schedule that names none: round(2/3) and round(5/6) of the epochs (those >= 1, once each).</summary>
+    public static IReadOnlyList<int> DefaultMilestones(int epochs) =>
+        new[] { (int)Math.Round(epochs * 2 / 3.0), (int)Math.Round(epochs * 5 / 6.0) }.Where(m => m >= 1).Distinct().ToArray();
+
+    /// <summary>
+    /// The paper's CIFAR schedule (spec/fsa.md, "Phase I"): SGD lr 0.1 divided by 10 at epoch 150 of 300, momentum 0.9,
+    /// batch 128, no warm-up, crop after 4-pixel padding and flip.
+    /// </summary>
+    public static TrainingOptions PaperCifar { get; } = new()
+    {
+        Epochs = 300, WarmupEpochs = 0, Schedule = LearningRateSchedule.Step, Milestones = [150], CropPadding = 4,
+    };
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
@@ -83,7 +116,8 @@ public sealed record TrainingOptions
         Require(double.IsFinite(Momentum) && Momentum >= 0 && Momentum < 1, nameof(Momentum), $"must be in [0, 1), got {Momentum}.");
         Require(double.IsFinite(WeightDecay) && WeightDecay >= 0, nameof(WeightDecay), $"must be zero or positive, got {WeightDecay}.");
         Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, nameof(WarmupEpochs), $"must be in 0..Epochs-1 ({Epochs - 1}), got {WarmupEpochs}.");
-        Require(Milestones is not null, nameof(Milestones), "must not be null (use an empty list for a constant rate).");
+        Require(Enum.IsDefined(Schedule), nameof(Schedule), $"must be step or cosine, got {Schedule}.");
+        Require(Milestones is not null, nameof(Milestones), "must not be null (use an empty list for the default milestones).");
         for (int i = 0; i < Milestones!.Count; i++)
         {
             Require(Milestones[i] >= 1 && Milestones[i] <= Epochs, nameof(Milestones),
@@ -91,12 +125,9 @@ public sealed record TrainingOptions
             Require(i == 0 || Milestones[i] > Milestones[i - 1], nameof(Milestones), $"must increase, got {string.Join(", ", Milestones)}.");
         }
         Require(double.IsFinite(Gamma) && Gamma > 0 && Gamma <= 1, nameof(Gamma), $"must be in (0, 1], got {Gamma}.");
+        Require(Enum.IsDefined(Loss), nameof(Loss), $"must be ce or focal, got {Loss}.");
         Require(double.IsFinite(FocalGamma) && FocalGamma >= 0, nameof(FocalGamma), $"must be zero or positive, got {FocalGamma}.");
-        if (Augmentation is not null)
-            Require(Augmentation.CropPadding >= 0, $"{nameof(Augmentation)}.{nameof(AugmentationOptions.CropPadding)}",
-                $"must be zero or positive, got {Augmentation.CropPadding}.");
-        Require(CheckpointDirectory is null || CheckpointDirectory.Trim().Length > 0, nameof(CheckpointDirectory), "must be null or a path.");
-        Require(CheckpointsToKeep >= 1, nameof(CheckpointsToKeep), $"must be at least 1, got {CheckpointsToKeep}.");
+        Require(CropPadding >= 0, nameof(CropPadding), $"must be zero or positive, got {CropPadding}.");
     }
 
     /// <summary>
@@ -116,7 +147,8 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// What the hash covers, in the JSON shape of the options record that first defined it (the seed among the options,
-    /// the checkpoint placement fixed), so the hashes of checkpoints already written stay valid.
+    /// nested augmentation, resolved milestones, enum names, the checkpoint placement fixed), so the hashes of
+    /// checkpoints already written stay valid (tests: GoldenTrajectoryHashTests).
     /// </summary>
     private sealed record TrajectoryKey(
         int Epochs, int BatchSize, double LearningRate, double Momentum, double WeightDecay, int WarmupEpochs,
@@ -125,7 +157,30 @@ public sealed record TrainingOptions
     {
         public static TrajectoryKey Of(TrainingOptions options, int seed) => new(
             options.Epochs, options.BatchSize, options.LearningRate, options.Momentum, options.WeightDecay, options.WarmupEpochs,
-            options.Schedule.ToString(), options.Milestones, options.Gamma, options.Loss.ToString(), options.FocalGamma,
+            options.Schedule.ToString(), options.EffectiveMilestones, options.Gamma, options.Loss.ToString(), options.FocalGamma,
             options.Augmentation, seed, CheckpointDirectory: null, CheckpointsToKeep: 1);
     }
+}
+
+/// <summary>
+/// Where Phase I writes a checkpoint after every epoch (and resumes from), and how many of the newest are kept; older
+/// ones are deleted after each save. Not part of the trajectory: the same training may be checkpointed anywhere.
+/// </summary>
+public sealed record CheckpointOptions
+{
+    /// <exception cref="ArgumentException">A blank directory or fewer than one checkpoint to keep.</exception>
+    public CheckpointOptions(string directory, int keep = 2)
+    {
+        if (string.IsNullOrWhiteSpace(directory))
+            throw new ArgumentException("CheckpointOptions.Directory: must be a path.", nameof(directory));
+        if (keep < 1)
+            throw new ArgumentException($"CheckpointOptions.Keep: must be at least 1, got {keep}.", nameof(keep));
+        Directory = directory;
+        Keep = keep;
+    }
+
+    public string Directory { get; }
+
+    /// <summary>How many of the newest checkpoints are kept.</summary>
+    public int Keep { get; }
 }

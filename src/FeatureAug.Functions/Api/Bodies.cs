@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Training;
 using FeatureAug.Functions.Requests;
 using FeatureAug.Workflow;
 using FeatureAug.Workflow.Inputs;
@@ -32,7 +33,7 @@ public sealed record StartRunBody
 /// <summary>The "options" member of <see cref="StartRunBody"/>.</summary>
 public sealed record RunOptionsBody
 {
-    public TrainingSettings? Training { get; init; }
+    public TrainingOptions? Training { get; init; }
     public FsaOptions? Fsa { get; init; }
     public ExecutionSettings? Execution { get; init; }
 }

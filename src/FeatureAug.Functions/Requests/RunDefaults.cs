@@ -1,4 +1,5 @@
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Training;
 using FeatureAug.Workflow;
 
 namespace FeatureAug.Functions.Requests;
@@ -8,8 +9,8 @@ namespace FeatureAug.Functions.Requests;
 /// and the base an HTTP request's options are laid over. The Functions app takes the device and
 /// thread count from its settings (FeatureAug__Device, FeatureAug__Threads).
 /// </summary>
-public sealed record RunDefaults(TrainingSettings Training, FsaOptions Fsa, ExecutionSettings Execution)
+public sealed record RunDefaults(TrainingOptions Training, FsaOptions Fsa, ExecutionSettings Execution)
 {
     /// <summary>The library defaults of every record.</summary>
-    public static RunDefaults Standard { get; } = new(new TrainingSettings(), new FsaOptions(), new ExecutionSettings());
+    public static RunDefaults Standard { get; } = new(new TrainingOptions(), new FsaOptions(), new ExecutionSettings());
 }

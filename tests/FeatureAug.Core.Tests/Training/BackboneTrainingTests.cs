@@ -22,8 +22,8 @@ public sealed class BackboneTrainingTests : IDisposable
 
     private static TrainingOptions Options(int epochs) => new()
     {
-        Epochs = epochs, BatchSize = 8, LearningRate = 0.05, WarmupEpochs = epochs > 1 ? 1 : 0, Milestones = new[] { epochs },
-        Augmentation = new AugmentationOptions(CropPadding: 1),
+        Epochs = epochs, BatchSize = 8, LearningRate = 0.05, WarmupEpochs = epochs > 1 ? 1 : 0,
+        Schedule = LearningRateSchedule.Step, Milestones = new[] { epochs }, CropPadding = 1,
     };
 
     private const int Seed = 3;
@@ -63,17 +63,17 @@ public sealed class BackboneTrainingTests : IDisposable
     {
         var options = Options(epochs: 2);
         using var straight = NewModel(7);
-        var straightResult = BackboneTraining.Train(straight, Train, Norm, options with { CheckpointDirectory = Path.Combine(directory, "straight") }, Seed, torch.CPU);
+        var straightResult = BackboneTraining.Train(straight, Train, Norm, options, Seed, torch.CPU, new CheckpointOptions(Path.Combine(directory, "straight")));
 
-        var chunked = options with { CheckpointDirectory = Path.Combine(directory, "chunked") };
+        var chunked = new CheckpointOptions(Path.Combine(directory, "chunked"));
         using (var first = NewModel(7))
         {
-            var firstResult = BackboneTraining.TrainUntil(first, Train, Norm, chunked, Seed, torch.CPU, endEpoch: 1);
+            var firstResult = BackboneTraining.TrainUntil(first, Train, Norm, options, Seed, torch.CPU, endEpoch: 1, chunked);
             Assert.Equal((0, 1), (firstResult.StartEpoch, firstResult.FinalEpoch));
         }
         // New model and optimizer objects, initialised differently: everything must come from the checkpoint.
         using var resumed = NewModel(8);
-        var resumedResult = BackboneTraining.Train(resumed, Train, Norm, chunked, Seed, torch.CPU);
+        var resumedResult = BackboneTraining.Train(resumed, Train, Norm, options, Seed, torch.CPU, chunked);
 
         Assert.Equal((1, 2), (resumedResult.StartEpoch, resumedResult.FinalEpoch));
         Assert.Equal(straightResult.EpochLosses, resumedResult.EpochLosses);
@@ -84,10 +84,10 @@ public sealed class BackboneTrainingTests : IDisposable
     public void ResumingWithoutMomentumDiffers()
     {
         // Guards the test above: losing the optimizer state must be visible in the weights.
-        var options = Options(epochs: 2) with { CheckpointDirectory = directory };
+        var options = Options(epochs: 2);
         using var straight = NewModel(7);
-        BackboneTraining.Train(straight, Train, Norm, options with { CheckpointDirectory = null }, Seed, torch.CPU);
-        using (var first = NewModel(7)) BackboneTraining.TrainUntil(first, Train, Norm, options, Seed, torch.CPU, endEpoch: 1);
+        BackboneTraining.Train(straight, Train, Norm, options, Seed, torch.CPU);
+        using (var first = NewModel(7)) BackboneTraining.TrainUntil(first, Train, Norm, options, Seed, torch.CPU, endEpoch: 1, new CheckpointOptions(directory));
 
         var manifest = Checkpoint.FindLatest(directory)!;
         string withoutMomentum = Path.Combine(directory, "without-momentum");
@@ -97,19 +97,20 @@ public sealed class BackboneTrainingTests : IDisposable
             Checkpoint.Save(withoutMomentum, manifest.State, loaded, new Dictionary<string, Tensor>());
         }
         using var resumed = NewModel(9);
-        BackboneTraining.Train(resumed, Train, Norm, options with { CheckpointDirectory = withoutMomentum }, Seed, torch.CPU);
+        BackboneTraining.Train(resumed, Train, Norm, options, Seed, torch.CPU, new CheckpointOptions(withoutMomentum));
         Assert.False(straight.state_dict()["fc.weight"].Equals(resumed.state_dict()["fc.weight"]));
     }
 
     [Fact]
     public void AFinishedChunkOnlyLoadsItsCheckpoint()
     {
-        var options = Options(epochs: 3) with { CheckpointDirectory = directory };
+        var options = Options(epochs: 3);
+        var checkpoints = new CheckpointOptions(directory);
         using var trained = NewModel(1);
-        BackboneTraining.Train(trained, Train, Norm, options, Seed, torch.CPU);
+        BackboneTraining.Train(trained, Train, Norm, options, Seed, torch.CPU, checkpoints);
 
         using var reloaded = NewModel(2);
-        var result = BackboneTraining.Train(reloaded, Train, Norm, options, Seed, torch.CPU);
+        var result = BackboneTraining.Train(reloaded, Train, Norm, options, Seed, torch.CPU, checkpoints);
         Assert.Equal((3, 3), (result.StartEpoch, result.FinalEpoch));
         Assert.Equal(3, result.EpochLosses.Count);
         Assert.Equal(0, result.ImagesPerSecond);
@@ -119,13 +120,26 @@ public sealed class BackboneTrainingTests : IDisposable
     [Fact]
     public void ACheckpointFromOtherOptionsIsRefused()
     {
-        var options = Options(epochs: 2) with { CheckpointDirectory = directory };
-        using (var model = NewModel(0)) BackboneTraining.TrainUntil(model, Train, Norm, options, Seed, torch.CPU, endEpoch: 1);
+        var options = Options(epochs: 2);
+        var checkpoints = new CheckpointOptions(directory);
+        using (var model = NewModel(0)) BackboneTraining.TrainUntil(model, Train, Norm, options, Seed, torch.CPU, endEpoch: 1, checkpoints);
         using var other = NewModel(0);
         var error = Assert.Throws<InvalidOperationException>(
-            () => BackboneTraining.Train(other, Train, Norm, options with { LearningRate = 0.01 }, Seed, torch.CPU));
+            () => BackboneTraining.Train(other, Train, Norm, options with { LearningRate = 0.01 }, Seed, torch.CPU, checkpoints));
         Assert.Contains(directory, error.Message);
         Assert.Contains("other training options", error.Message);
+    }
+
+    [Fact]
+    public void WhereCheckpointsGoDoesNotChangeTheTrajectoryTheyRecord()
+    {
+        // The trajectory hash covers the options and the seed only: two placements record the same one.
+        var options = Options(epochs: 1);
+        using (var a = NewModel(0)) BackboneTraining.Train(a, Train, Norm, options, Seed, torch.CPU, new CheckpointOptions(Path.Combine(directory, "a"), keep: 5));
+        using (var b = NewModel(0)) BackboneTraining.Train(b, Train, Norm, options, Seed, torch.CPU, new CheckpointOptions(Path.Combine(directory, "b"), keep: 1));
+
+        Assert.Equal(options.TrajectoryHash(Seed), Checkpoint.FindLatest(Path.Combine(directory, "a"))!.State.OptionsHash);
+        Assert.Equal(options.TrajectoryHash(Seed), Checkpoint.FindLatest(Path.Combine(directory, "b"))!.State.OptionsHash);
     }
 
     [Fact]
@@ -148,7 +162,7 @@ public sealed class BackboneTrainingTests : IDisposable
         var reports = new List<TrainingProgress>();
         using var model = NewModel(0);
         var options = Options(epochs: 2) with { BatchSize = 10 };
-        BackboneTraining.Train(model, Train, Norm, options, Seed, torch.CPU, new Callback(reports.Add));
+        BackboneTraining.Train(model, Train, Norm, options, Seed, torch.CPU, progress: new Callback(reports.Add));
 
         // 24 images in batches of 10: 3 steps per epoch, the last one holding 4 images.
         Assert.Equal(6, reports.Count);
@@ -165,13 +179,13 @@ public sealed class BackboneTrainingTests : IDisposable
         var data = TinyImages.Bands(count: 20, classes: 2, seed: 2);
         var options = new TrainingOptions
         {
-            Epochs = 40, BatchSize = 4, Milestones = new[] { 20 }, CheckpointDirectory = directory, CheckpointsToKeep = 1,
+            Epochs = 40, BatchSize = 4, WarmupEpochs = 0, Schedule = LearningRateSchedule.Step, Milestones = new[] { 20 }, CropPadding = 4,
         };
         var liveAfterStep = new Dictionary<int, long>();
         int step = 0;
         using var model = NewModel(0);
         // The training loop runs on this thread, so the per-thread count sees every tensor it creates or frees.
-        BackboneTraining.Train(model, data, Normalization.FromDataset(data), options, seed: 1, torch.CPU,
+        BackboneTraining.Train(model, data, Normalization.FromDataset(data), options, seed: 1, torch.CPU, new CheckpointOptions(directory, keep: 1),
             new Callback(_ => liveAfterStep[++step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount));
 
         Assert.Equal(200, step);
@@ -187,8 +201,8 @@ public sealed class BackboneTrainingTests : IDisposable
         using var cancellation = new CancellationTokenSource();
         int steps = 0;
         using var model = NewModel(0);
-        var options = Options(epochs: 3) with { CheckpointDirectory = directory };
-        Assert.ThrowsAny<OperationCanceledException>(() => BackboneTraining.Train(model, Train, Norm, options, Seed, torch.CPU,
+        var options = Options(epochs: 3);
+        Assert.ThrowsAny<OperationCanceledException>(() => BackboneTraining.Train(model, Train, Norm, options, Seed, torch.CPU, new CheckpointOptions(directory),
             new Callback(p => { if (++steps == 4) cancellation.Cancel(); }), cancellation.Token));
         Assert.Equal(4, steps);
         Assert.Equal(1, Checkpoint.FindLatest(directory)!.Epoch);

@@ -40,9 +40,20 @@ public class LearningRatesTests
     [Fact]
     public void WithoutWarmupTheFirstStepUsesTheBaseRate()
     {
-        var options = new TrainingOptions { Epochs = 3, LearningRate = 0.2, Milestones = Array.Empty<int>() };
+        // A step schedule whose factor is 1: the rate never drops.
+        var options = new TrainingOptions { Epochs = 3, LearningRate = 0.2, WarmupEpochs = 0, Schedule = LearningRateSchedule.Step, Gamma = 1 };
         Assert.Equal(0.2, LearningRates.At(options, 0, stepsPerEpoch: 4));
         Assert.Equal(0.2, LearningRates.At(options, 11, stepsPerEpoch: 4));
+    }
+
+    [Theory]
+    [InlineData(39, 0.1)]     // epoch index 7
+    [InlineData(40, 0.01)]    // epoch index 8 = round(2/3 of 12)
+    [InlineData(50, 0.001)]   // epoch index 10 = round(5/6 of 12)
+    public void AStepScheduleWithoutMilestonesUsesTheDefaultOnes(long step, double expected)
+    {
+        var options = new TrainingOptions { Epochs = 12, WarmupEpochs = 0, Schedule = LearningRateSchedule.Step };
+        Assert.Equal(expected, LearningRates.At(options, step, stepsPerEpoch: 5), precision: 12);
     }
 
     [Fact]
