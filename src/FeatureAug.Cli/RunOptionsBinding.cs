@@ -161,10 +161,24 @@ internal sealed class RunOptionsBinding
             MaxPerClass: parse.GetValue(MaxPerClass),
             ImageSize: parse.GetValue(ImageSize),
             Channels: parse.GetValue(Channels));
+        // Core names a problem by its field; the user typed a flag.
+        var fsaProblems = fsa.Problems(int.MaxValue);
+        if (fsaProblems.Count > 0)
+            throw new ArgumentException(string.Join(" ", fsaProblems.Select(p => $"{FsaFlagOf(p.Field)} {p.Message}")));
         var request = new RunRequest(runId, data, modelName, architecture, runMode, training, fsa, execution);
         RunRequestValidation.Validate(request);
         return request;
     }
+
+    /// <summary>The flag of each FsaOptions field the CLI sets (fields without a flag keep their name).</summary>
+    private static readonly Dictionary<string, string> FsaFlags = new()
+    {
+        ["tauS"] = "--tau-s", ["tauG"] = "--tau-g", ["headRatio"] = "--head-ratio", ["na"] = "--na", ["nf"] = "--nf", ["nt"] = "--nt",
+        ["fineTuneIterations"] = "--finetune-iterations", ["fineTuneLearningRate"] = "--finetune-lr", ["views"] = "--views",
+        ["headSampling"] = "--head-sampling", ["tailSampling"] = "--tail-sampling",
+    };
+
+    private static string FsaFlagOf(string field) => FsaFlags.GetValueOrDefault(field, "fsa." + field);
 
     private static string ScheduleName(LearningRateSchedule schedule) => schedule == LearningRateSchedule.Step ? "step" : "cosine";
 

@@ -59,7 +59,7 @@ public static class RunRequestValidation
             Invariant($"execution.promotionMargin must lie in [0, 1), got {execution.PromotionMargin}."));
 
         // Class count is unknown here; 2 is the least any data set may have, so only count-free rules bite.
-        problems.AddRange(request.Fsa.Problems(int.MaxValue).Select(p => $"fsa: {p}"));
+        problems.AddRange(request.Fsa.Problems(int.MaxValue).Select(p => $"fsa.{p.Field} {p.Message}"));
         return problems;
     }
 

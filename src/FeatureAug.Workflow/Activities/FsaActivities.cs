@@ -163,7 +163,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         var stopwatch = Stopwatch.StartNew();
         string runId = input.Request.RunId, prefix = ArtifactPath.RunFeatures(runId);
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.PlanInputsPath, cancellationToken);
-        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa, input.Request.Execution.Seed);
+        var plan = AugmentationPlan.Rebuild(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa, input.Request.Execution.Seed);
         var results = new List<FuseResult>();
         for (int i = 0; i < input.TailClasses.Length; i++)
         {

@@ -42,7 +42,7 @@ public sealed class ValidateDatasetActivity(RunWorkspace workspace, ActivityExec
         if (test.NumClasses != train.NumClasses || test.Channels != train.Channels || test.Height != train.Height || test.Width != train.Width)
             throw new InvalidRunInputException($"dataset: test set ({test.NumClasses} classes, {test.Channels}x{test.Height}x{test.Width}) does not match the training set ({train.NumClasses} classes, {train.Channels}x{train.Height}x{train.Width}).");
         var fsaProblems = request.Fsa.Problems(train.NumClasses);
-        if (fsaProblems.Count > 0) throw new InvalidRunInputException("fsa: " + string.Join(" ", fsaProblems));
+        if (fsaProblems.Count > 0) throw new InvalidRunInputException(string.Join(" ", fsaProblems.Select(p => $"fsa.{p.Field} {p.Message}")));
         var normalization = Normalization.FromDataset(train);
         return new DatasetSummary(split.Name, train.ClassNames.ToArray(), trainCounts, test.ClassCounts(),
             train.Channels, train.Height, train.Width, normalization.Mean, normalization.Std);
