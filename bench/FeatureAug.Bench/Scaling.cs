@@ -76,7 +76,7 @@ internal static class Scaling
             new PlanInputs(counts, plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value)), ArtifactStoreJson.SerializerOptions);
         clock.Restart();
         var read = JsonSerializer.Deserialize<PlanInputs>(planInputs, ArtifactStoreJson.SerializerOptions)!;
-        var rebuilt = AugmentationPlan.Create(read.ClassCounts, read.ConfusingClasses, options, seed: 0);
+        var rebuilt = AugmentationPlan.Rebuild(read.ClassCounts, read.ConfusingClasses, options, seed: 0);
         double rebuildSeconds = clock.Elapsed.TotalSeconds;
         if (!rebuilt.TailDrawSamples.SequenceEqual(plan.TailDrawSamples))
             throw new InvalidOperationException("The rebuilt plan differs from the ranked one.");

@@ -26,7 +26,7 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecuti
         var request = input.Request;
         string runId = request.RunId;
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.Plan.PlanInputsPath, cancellationToken);
-        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, request.Fsa, request.Execution.Seed);
+        var plan = AugmentationPlan.Rebuild(inputs.ClassCounts, inputs.ConfusingClasses, request.Fsa, request.Execution.Seed);
         var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(new RunLayout(runId).Features, cancellationToken));
         using var pooled = reader.ReadPooled();
         using var model = await BackboneLoader.LoadAsync(workspace, input.Backbone, input.Dataset.Channels, input.Dataset.Classes.Count, cancellationToken);

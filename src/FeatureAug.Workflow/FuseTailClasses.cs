@@ -63,7 +63,7 @@ public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressH
         var layout = new RunLayout(input.Request.RunId);
         string runId = layout.RunId, prefix = layout.Features;
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.PlanInputsPath, cancellationToken);
-        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa, input.Request.Execution.Seed);
+        var plan = AugmentationPlan.Rebuild(inputs.ClassCounts, inputs.ConfusingClasses, input.Request.Fsa, input.Request.Execution.Seed);
         var results = new List<FuseResult>();
         for (int i = 0; i < input.TailClasses.Length; i++)
         {

@@ -50,17 +50,7 @@ public static class RunRequestValidation
         Check(data.ImageSize is null or (>= 8 and <= 1024), "dataset.imageSize", $"must be between 8 and 1024, got {data.ImageSize}.");
         Check(data.Channels is 1 or 3, "dataset.channels", $"must be 1 or 3, got {data.Channels}.");
 
-        var training = request.Training;
-        Check(training.Epochs >= 1, "training.epochs", $"must be at least 1, got {training.Epochs}.");
-        Check(training.BatchSize >= 1, "training.batchSize", $"must be at least 1, got {training.BatchSize}.");
-        Check(training.LearningRate > 0 && double.IsFinite(training.LearningRate), "training.learningRate", Invariant($"must be positive, got {training.LearningRate}."));
-        Check(training.Momentum >= 0 && training.Momentum < 1, "training.momentum", Invariant($"must lie in [0, 1), got {training.Momentum}."));
-        Check(training.WeightDecay >= 0 && double.IsFinite(training.WeightDecay), "training.weightDecay", Invariant($"must be >= 0, got {training.WeightDecay}."));
-        Check(training.WarmupEpochs >= 0 && training.WarmupEpochs < Math.Max(1, training.Epochs), "training.warmupEpochs",
-            $"must lie in [0, epochs), got {training.WarmupEpochs}.");
-        Check(Enum.IsDefined(training.Schedule), "training.schedule", $"must be cosine or step, got '{training.Schedule}'.");
-        Check(Enum.IsDefined(training.Loss), "training.loss", $"must be ce or focal, got '{training.Loss}'.");
-        Check(training.CropPadding >= 0, "training.cropPadding", $"must be >= 0, got {training.CropPadding}.");
+        problems.AddRange(request.Training.Problems().Select(p => new RequestProblem("training." + p.Field, p.Message)));
 
         var execution = request.Execution;
         Check(Devices.Contains(execution.Device), "execution.device", $"must be auto, cpu or cuda, got '{execution.Device}'.");

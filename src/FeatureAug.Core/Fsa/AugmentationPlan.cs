@@ -8,7 +8,7 @@ namespace FeatureAug.Core.Fsa;
 /// samples FSA's Phase II will draw, iteration by iteration. Drawing those up front (seeded) sizes every fusion
 /// bank exactly: a tail class's bank holds N_a fused features for each time one of its samples is drawn, made
 /// from that very sample as in the paper's online augmentation, so Phase II uses each fused feature once.
-/// Deterministic in its inputs: a worker that fuses one class can rebuild the same plan from the same inputs.
+/// Deterministic in its inputs: a worker that fuses one class can rebuild the same plan from the same inputs (<see cref="Rebuild"/>).
 /// Global sample positions are in the class-sorted order of <see cref="ExtractedFeatures"/>.
 /// </summary>
 public sealed class AugmentationPlan
@@ -47,10 +47,13 @@ public sealed class AugmentationPlan
     public IEnumerable<int> FusedClasses => Split.TailClasses.Where(c => ClassCounts[c] > 0);
 
     /// <summary>
-    /// Builds the plan. <paramref name="meanScores"/> row c is the mean softmax over class c's training samples
-    /// (<see cref="ExtractedFeatures.MeanScores"/>). Options are validated first.
+    /// Creates the plan of a run (the PlanAugmentation stage): validates <paramref name="options"/> against the class
+    /// count, splits the classes, ranks each tail class's confusing classes and draws FSA's real tail samples.
+    /// <paramref name="meanScores"/> row c is the mean softmax over class c's training samples
+    /// (<see cref="ExtractedFeatures.MeanScores"/>; only tail rows are read).
     /// </summary>
     /// <param name="seed">The run seed; the plan carries it to fusion and Phase II.</param>
+    /// <exception cref="ArgumentException">Invalid options (every problem listed) or inputs that do not fit each other.</exception>
     public static AugmentationPlan Create(int[] classCounts, double[][] meanScores, FsaOptions options, int seed)
     {
         ArgumentNullException.ThrowIfNull(classCounts);
@@ -65,16 +68,21 @@ public sealed class AugmentationPlan
     }
 
     /// <summary>
-    /// Rebuilds the plan whose confusing classes were ranked before (<see cref="ConfusingClasses"/> of a plan made
-    /// by the other overload with the same counts, options and seed): the same split and draws, without the C x C mean
-    /// scores, which at tens of thousands of classes are far too large to hand to every later step.
+    /// Rebuilds, in a later stage, the plan <see cref="Create"/> made: from the class counts and the confusing classes it
+    /// ranked (<see cref="ConfusingClasses"/>) with the same options and seed, the same split and draws, without the
+    /// C x C mean scores, which at tens of thousands of classes are far too large to hand to every later step. The
+    /// options were validated when the plan was created, so they are not validated again; only what ties the inputs
+    /// together is checked (cheap invariants that catch inputs of another run).
     /// </summary>
-    public static AugmentationPlan Create(int[] classCounts, IReadOnlyDictionary<int, int[]> confusingClasses, FsaOptions options, int seed)
+    /// <exception cref="ArgumentException">The confusing classes do not belong to these counts and options.</exception>
+    public static AugmentationPlan Rebuild(int[] classCounts, IReadOnlyDictionary<int, int[]> confusingClasses, FsaOptions options, int seed)
     {
         ArgumentNullException.ThrowIfNull(classCounts);
         ArgumentNullException.ThrowIfNull(confusingClasses);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate(classCounts.Length);
+        if (options.Nt < 1 || options.Na < 1 || options.FineTuneIterations < 1 || options.Views < 0)
+            throw new ArgumentException(
+                $"These options cannot have made a plan (N_t {options.Nt}, N_a {options.Na}, iterations {options.FineTuneIterations}, views {options.Views}).", nameof(options));
         var split = ClassSplit.FromCounts(classCounts, options.HeadRatio);
         var tail = split.TailClasses.ToHashSet();
         if (!tail.SetEquals(confusingClasses.Keys))

@@ -1,4 +1,4 @@
-using static System.FormattableString;
+using System.Globalization;
 
 namespace FeatureAug.Core.Fsa;
 
@@ -14,6 +14,7 @@ public enum GroupSampling
 /// <summary>
 /// Every hyperparameter of Feature Space Augmentation (spec/fsa.md) with its default.
 /// Symbols follow the paper (tau_s, tau_g, h_r, N_a, N_f, N_t); the CLI flag of each is named in its summary.
+/// <see cref="Problems"/> names violated rules by the camelCase property (the JSON member name of options.fsa).
 /// </summary>
 public sealed record FsaOptions
 {
@@ -98,14 +99,21 @@ public sealed record FsaOptions
     /// <summary>Batch size of FSA and No-Aug, 2 N_t (1 + N_a); cRT uses the same size.</summary>
     public int BatchSize => 2 * Nt * (1 + Na);
 
-    /// <summary>Every violated constraint, one each; empty when the options are usable with <paramref name="classCount"/> classes.</summary>
+    /// <summary>
+    /// Every violated constraint, one problem each, named by its camelCase property; empty when the options are usable
+    /// with <paramref name="classCount"/> classes (int.MaxValue checks only the rules that need no class count).
+    /// </summary>
     public IReadOnlyList<OptionProblem> Problems(int classCount)
     {
         var problems = new List<OptionProblem>();
-        void Check(bool ok, string field, FormattableString message) { if (!ok) problems.Add(new OptionProblem(field, Invariant(message))); }
+        void Check(bool ok, string field, FormattableString message)
+        {
+            if (!ok) problems.Add(new OptionProblem(field, message.ToString(CultureInfo.InvariantCulture)));
+        }
+
         Check(TauS > 0 && TauS < 1, "tauS", $"must lie in (0, 1), got {TauS}.");
         Check(TauG > 0 && TauG < 1, "tauG", $"must lie in (0, 1), got {TauG}.");
-        Check(!(TauG > TauS), "tauG", $"must not exceed tauS, got tau_g {TauG} > tau_s {TauS}.");
+        Check(!(TauG > TauS), "tauG", $"must not exceed tau_s ({TauS}), got {TauG}.");
         Check(HeadRatio > 0 && HeadRatio <= 1, "headRatio", $"must lie in (0, 1], got {HeadRatio}.");
         Check(Na >= 1, "na", $"must be at least 1, got {Na}.");
         Check(Nf >= 1, "nf", $"must be at least 1, got {Nf}.");
@@ -116,14 +124,15 @@ public sealed record FsaOptions
         Check(FineTuneMomentum >= 0 && FineTuneMomentum < 1, "fineTuneMomentum", $"must lie in [0, 1), got {FineTuneMomentum}.");
         Check(TauNorm >= 0 && !double.IsInfinity(TauNorm), "tauNorm", $"must be a finite number >= 0, got {TauNorm}.");
         Check(Views >= 0, "views", $"must be 0 or more, got {Views}.");
+        Check(Enum.IsDefined(HeadSampling), "headSampling", $"must be uniform or classBalanced, got {HeadSampling}.");
+        Check(Enum.IsDefined(TailSampling), "tailSampling", $"must be uniform or classBalanced, got {TailSampling}.");
         return problems;
     }
 
-    /// <summary>Throws an <see cref="ArgumentException"/> listing every violated constraint, one per line.</summary>
+    /// <summary>Throws an <see cref="ArgumentException"/> listing every violated constraint, one "FsaOptions.Property: message" per line.</summary>
     public void Validate(int classCount)
     {
         var problems = Problems(classCount);
-        if (problems.Count > 0)
-            throw new ArgumentException("Invalid FSA options:" + Environment.NewLine + string.Join(Environment.NewLine, problems));
+        if (problems.Count > 0) throw OptionProblem.ToException(nameof(FsaOptions), problems);
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -102,32 +103,44 @@ public sealed record TrainingOptions
         Epochs = 300, WarmupEpochs = 0, Schedule = LearningRateSchedule.Step, Milestones = [150], CropPadding = 4,
     };
 
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid field.</summary>
-    public void Validate()
+    /// <summary>Every violated constraint, one problem each, named by its camelCase property; empty when the options are usable.</summary>
+    public IReadOnlyList<OptionProblem> Problems()
     {
-        static void Require(bool condition, string field, string problem)
+        var problems = new List<OptionProblem>();
+        void Check(bool ok, string field, FormattableString message)
         {
-            if (!condition) throw new ArgumentException($"TrainingOptions.{field}: {problem}");
+            if (!ok) problems.Add(new OptionProblem(field, message.ToString(CultureInfo.InvariantCulture)));
         }
 
-        Require(Epochs >= 1, nameof(Epochs), $"must be at least 1, got {Epochs}.");
-        Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1, got {BatchSize}.");
-        Require(double.IsFinite(LearningRate) && LearningRate > 0, nameof(LearningRate), $"must be a positive number, got {LearningRate}.");
-        Require(double.IsFinite(Momentum) && Momentum >= 0 && Momentum < 1, nameof(Momentum), $"must be in [0, 1), got {Momentum}.");
-        Require(double.IsFinite(WeightDecay) && WeightDecay >= 0, nameof(WeightDecay), $"must be zero or positive, got {WeightDecay}.");
-        Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, nameof(WarmupEpochs), $"must be in 0..Epochs-1 ({Epochs - 1}), got {WarmupEpochs}.");
-        Require(Enum.IsDefined(Schedule), nameof(Schedule), $"must be step or cosine, got {Schedule}.");
-        Require(Milestones is not null, nameof(Milestones), "must not be null (use an empty list for the default milestones).");
-        for (int i = 0; i < Milestones!.Count; i++)
+        Check(Epochs >= 1, "epochs", $"must be at least 1, got {Epochs}.");
+        Check(BatchSize >= 1, "batchSize", $"must be at least 1, got {BatchSize}.");
+        Check(double.IsFinite(LearningRate) && LearningRate > 0, "learningRate", $"must be a positive number, got {LearningRate}.");
+        Check(double.IsFinite(Momentum) && Momentum >= 0 && Momentum < 1, "momentum", $"must be in [0, 1), got {Momentum}.");
+        Check(double.IsFinite(WeightDecay) && WeightDecay >= 0, "weightDecay", $"must be zero or positive, got {WeightDecay}.");
+        Check(WarmupEpochs >= 0 && WarmupEpochs < Epochs, "warmupEpochs", $"must be at least 0 and below the epoch count {Epochs}, got {WarmupEpochs}.");
+        Check(Enum.IsDefined(Schedule), "schedule", $"must be step or cosine, got {Schedule}.");
+        if (Milestones is null)
         {
-            Require(Milestones[i] >= 1 && Milestones[i] <= Epochs, nameof(Milestones),
-                $"{Milestones[i]} is outside 1..Epochs ({Epochs}); set milestones that fit the epoch count.");
-            Require(i == 0 || Milestones[i] > Milestones[i - 1], nameof(Milestones), $"must increase, got {string.Join(", ", Milestones)}.");
+            problems.Add(new OptionProblem("milestones", "must be a list (empty for the default milestones)."));
         }
-        Require(double.IsFinite(Gamma) && Gamma > 0 && Gamma <= 1, nameof(Gamma), $"must be in (0, 1], got {Gamma}.");
-        Require(Enum.IsDefined(Loss), nameof(Loss), $"must be ce or focal, got {Loss}.");
-        Require(double.IsFinite(FocalGamma) && FocalGamma >= 0, nameof(FocalGamma), $"must be zero or positive, got {FocalGamma}.");
-        Require(CropPadding >= 0, nameof(CropPadding), $"must be zero or positive, got {CropPadding}.");
+        else
+        {
+            for (int i = 0; i < Milestones.Count; i++)
+                Check(Milestones[i] >= 1 && Milestones[i] <= Epochs, "milestones", $"{Milestones[i]} is outside 1..{Epochs} (the epochs); set milestones that fit the epoch count.");
+            Check(Milestones.Zip(Milestones.Skip(1)).All(pair => pair.Second > pair.First), "milestones", $"must increase, got {string.Join(", ", Milestones)}.");
+        }
+        Check(double.IsFinite(Gamma) && Gamma > 0 && Gamma <= 1, "gamma", $"must be in (0, 1], got {Gamma}.");
+        Check(Enum.IsDefined(Loss), "loss", $"must be ce or focal, got {Loss}.");
+        Check(double.IsFinite(FocalGamma) && FocalGamma >= 0, "focalGamma", $"must be zero or positive, got {FocalGamma}.");
+        Check(CropPadding >= 0, "cropPadding", $"must be zero or positive, got {CropPadding}.");
+        return problems;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> listing every violated constraint, one "TrainingOptions.Property: message" per line.</summary>
+    public void Validate()
+    {
+        var problems = Problems();
+        if (problems.Count > 0) throw OptionProblem.ToException(nameof(TrainingOptions), problems);
     }
 
     /// <summary>

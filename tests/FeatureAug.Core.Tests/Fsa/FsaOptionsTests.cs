@@ -26,22 +26,24 @@ public class FsaOptionsTests
     }
 
     [Theory]
-    [InlineData("tau_s", "tauS must lie in (0, 1), got 1.")]
-    [InlineData("tau_s0", "tauS must lie in (0, 1), got 0.")]
-    [InlineData("tau_g", "tauG must lie in (0, 1), got 0.")]
-    [InlineData("order", "tauG must not exceed tauS, got tau_g 0.6 > tau_s 0.5.")]
-    [InlineData("head", "headRatio must lie in (0, 1], got 1.5.")]
-    [InlineData("head0", "headRatio must lie in (0, 1], got 0.")]
-    [InlineData("na", "na must be at least 1, got 0.")]
-    [InlineData("nf", "nf must be at least 1, got 0.")]
-    [InlineData("nfclasses", "nf must be below the class count 10, got 10.")]
-    [InlineData("nt", "nt must be at least 1, got 0.")]
-    [InlineData("iterations", "fineTuneIterations must be at least 1, got 0.")]
-    [InlineData("lr", "fineTuneLearningRate must be a positive number, got 0.")]
-    [InlineData("momentum", "fineTuneMomentum must lie in [0, 1), got 1.")]
-    [InlineData("taunorm", "tauNorm must be a finite number >= 0, got -1.")]
-    [InlineData("views", "views must be 0 or more, got -1.")]
-    public void EachViolationHasItsOwnMessage(string violation, string message)
+    [InlineData("tau_s", "tauS", "must lie in (0, 1), got 1.")]
+    [InlineData("tau_s0", "tauS", "must lie in (0, 1), got 0.")]
+    [InlineData("tau_g", "tauG", "must lie in (0, 1), got 0.")]
+    [InlineData("order", "tauG", "must not exceed tau_s (0.5), got 0.6.")]
+    [InlineData("head", "headRatio", "must lie in (0, 1], got 1.5.")]
+    [InlineData("head0", "headRatio", "must lie in (0, 1], got 0.")]
+    [InlineData("na", "na", "must be at least 1, got 0.")]
+    [InlineData("nf", "nf", "must be at least 1, got 0.")]
+    [InlineData("nfclasses", "nf", "must be below the class count 10, got 10.")]
+    [InlineData("nt", "nt", "must be at least 1, got 0.")]
+    [InlineData("iterations", "fineTuneIterations", "must be at least 1, got 0.")]
+    [InlineData("lr", "fineTuneLearningRate", "must be a positive number, got 0.")]
+    [InlineData("momentum", "fineTuneMomentum", "must lie in [0, 1), got 1.")]
+    [InlineData("taunorm", "tauNorm", "must be a finite number >= 0, got -1.")]
+    [InlineData("views", "views", "must be 0 or more, got -1.")]
+    [InlineData("headSampling", "headSampling", "must be uniform or classBalanced, got 5.")]
+    [InlineData("tailSampling", "tailSampling", "must be uniform or classBalanced, got 5.")]
+    public void EachViolationHasItsOwnMessage(string violation, string field, string message)
     {
         var options = violation switch
         {
@@ -60,13 +62,16 @@ public class FsaOptionsTests
             "momentum" => new FsaOptions { FineTuneMomentum = 1 },
             "taunorm" => new FsaOptions { TauNorm = -1 },
             "views" => new FsaOptions { Views = -1 },
+            "headSampling" => new FsaOptions { HeadSampling = (GroupSampling)5 },
+            "tailSampling" => new FsaOptions { TailSampling = (GroupSampling)5 },
             _ => throw new ArgumentException(violation),
         };
         var problems = options.Problems(10);
-        Assert.Contains(message, problems.Select(p => p.ToString()));
-        Assert.DoesNotContain(problems, p => p.Message.Contains("--", StringComparison.Ordinal));
+        Assert.Contains(new OptionProblem(field, message), problems);
+        // Messages are for any front end: no CLI flag, no property name.
+        Assert.All(problems, p => Assert.DoesNotContain("--", p.Message));
         var thrown = Assert.Throws<ArgumentException>(() => options.Validate(10));
-        Assert.Contains(message, thrown.Message);
+        Assert.Contains($"FsaOptions.{char.ToUpperInvariant(field[0])}{field[1..]}: {message}", thrown.Message);
     }
 
     [Fact]
@@ -75,10 +80,27 @@ public class FsaOptionsTests
         var options = new FsaOptions { TauS = 0.3, TauG = 0.4, Na = 0, Views = -2 };
         Assert.Equal(new[]
         {
-            "tauG must not exceed tauS, got tau_g 0.4 > tau_s 0.3.",
-            "na must be at least 1, got 0.",
-            "views must be 0 or more, got -2.",
-        }, options.Problems(10).Select(p => p.ToString()));
+            new OptionProblem("tauG", "must not exceed tau_s (0.3), got 0.4."),
+            new OptionProblem("na", "must be at least 1, got 0."),
+            new OptionProblem("views", "must be 0 or more, got -2."),
+        }, options.Problems(10));
+        Assert.Equal(string.Join(Environment.NewLine,
+                "FsaOptions.TauG: must not exceed tau_s (0.3), got 0.4.", "FsaOptions.Na: must be at least 1, got 0.", "FsaOptions.Views: must be 0 or more, got -2."),
+            Assert.Throws<ArgumentException>(() => options.Validate(10)).Message);
+    }
+
+    [Fact]
+    public void EveryFieldIsTheCamelCaseNameOfAProperty()
+    {
+        var options = new FsaOptions
+        {
+            TauS = 2, TauG = 3, HeadRatio = 0, Na = 0, Nf = 0, Nt = 0, FineTuneIterations = 0, FineTuneLearningRate = 0,
+            FineTuneMomentum = 1, TauNorm = -1, Views = -1, HeadSampling = (GroupSampling)5, TailSampling = (GroupSampling)5,
+        };
+        var properties = typeof(FsaOptions).GetProperties().Select(p => char.ToLowerInvariant(p.Name[0]) + p.Name[1..]).ToHashSet();
+        var fields = options.Problems(10).Select(p => p.Field).ToList();
+        Assert.All(fields, field => Assert.Contains(field, properties));
+        Assert.Equal(13, fields.Distinct().Count());
     }
 
     [Fact]

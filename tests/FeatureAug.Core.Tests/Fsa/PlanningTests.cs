@@ -126,7 +126,7 @@ public class PlanningTests
         // Only the tail rows are read when ranking: the others may be absent.
         var tailRowsOnly = meanScores.Select((row, c) => ranked.Split.TailClasses.Contains(c) ? row : null!).ToArray();
 
-        var rebuilt = AugmentationPlan.Create(counts, ranked.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value), options, seed: 5);
+        var rebuilt = AugmentationPlan.Rebuild(counts, ranked.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value), options, seed: 5);
 
         Assert.Equal(ranked.ConfusingClasses, AugmentationPlan.Create(counts, tailRowsOnly, options, seed: 5).ConfusingClasses);
         Assert.Equal(ranked.Split.HeadClasses, rebuilt.Split.HeadClasses);
@@ -143,13 +143,31 @@ public class PlanningTests
         int[] counts = { 400, 200, 60, 30, 10 };
         var options = new FsaOptions { HeadRatio = 0.85, Nf = 2 };
 
-        var otherTail = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, new Dictionary<int, int[]> { [3] = [0], [4] = [0] }, options, seed: 0));
-        var itself = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, new Dictionary<int, int[]> { [2] = [2], [3] = [0], [4] = [0] }, options, seed: 0));
-        var tooMany = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, new Dictionary<int, int[]> { [2] = [0, 1, 3], [3] = [0], [4] = [0] }, options, seed: 0));
+        var otherTail = Assert.Throws<ArgumentException>(() => AugmentationPlan.Rebuild(counts, new Dictionary<int, int[]> { [3] = [0], [4] = [0] }, options, seed: 0));
+        var itself = Assert.Throws<ArgumentException>(() => AugmentationPlan.Rebuild(counts, new Dictionary<int, int[]> { [2] = [2], [3] = [0], [4] = [0] }, options, seed: 0));
+        var tooMany = Assert.Throws<ArgumentException>(() => AugmentationPlan.Rebuild(counts, new Dictionary<int, int[]> { [2] = [0, 1, 3], [3] = [0], [4] = [0] }, options, seed: 0));
 
         Assert.Contains("given for classes [3, 4], but the tail under head ratio 0.85 is [2, 3, 4]", otherTail.Message);
         Assert.Contains("tail class 2 must be at most 2 distinct other classes in 0..4, got [2]", itself.Message);
         Assert.Contains("tail class 2 must be at most 2 distinct other classes in 0..4, got [0, 1, 3]", tooMany.Message);
+    }
+
+    [Fact]
+    public void CreatingAPlanValidatesTheOptionsAndRebuildingItDoesNot()
+    {
+        int[] counts = { 400, 200, 60, 30, 10 };
+        var meanScores = Enumerable.Range(0, 5).Select(c => Enumerable.Range(0, 5).Select(k => k == c ? 0.6 : 0.1).ToArray()).ToArray();
+        // tau_s only matters to fusion: a plan made with it is the same plan, and only creation looks at it.
+        var options = new FsaOptions { HeadRatio = 0.85, Nf = 2, Nt = 2, FineTuneIterations = 10 };
+        var plan = AugmentationPlan.Create(counts, meanScores, options, seed: 1);
+        var confusing = plan.ConfusingClasses.ToDictionary(kv => kv.Key, kv => kv.Value);
+
+        var error = Assert.Throws<ArgumentException>(() => AugmentationPlan.Create(counts, meanScores, options with { TauS = 1.5 }, seed: 1));
+        Assert.Contains("FsaOptions.TauS: must lie in (0, 1), got 1.5.", error.Message);
+        Assert.Equal(plan.TailDrawSamples, AugmentationPlan.Rebuild(counts, confusing, options with { TauS = 1.5 }, seed: 1).TailDrawSamples);
+        // What the plan's own arrays need is still asserted.
+        Assert.Throws<ArgumentException>(() => AugmentationPlan.Rebuild(counts, confusing, options with { Nt = 0 }, seed: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AugmentationPlan.Rebuild(counts, confusing, options with { HeadRatio = 0 }, seed: 1));
     }
 
     [Fact]

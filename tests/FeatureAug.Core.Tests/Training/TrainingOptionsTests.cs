@@ -77,6 +77,28 @@ public class TrainingOptionsTests
     }
 
     [Fact]
+    public void ProblemsListEveryViolationByItsJsonFieldAndValidateThrowsThemAll()
+    {
+        var options = new TrainingOptions { Epochs = 0, LearningRate = -1, Milestones = [3, 2], CropPadding = -1, Loss = (TrainingLoss)7 };
+
+        Assert.Equal(new[]
+        {
+            new OptionProblem("epochs", "must be at least 1, got 0."),
+            new OptionProblem("learningRate", "must be a positive number, got -1."),
+            new OptionProblem("warmupEpochs", "must be at least 0 and below the epoch count 0, got 1."),
+            new OptionProblem("milestones", "3 is outside 1..0 (the epochs); set milestones that fit the epoch count."),
+            new OptionProblem("milestones", "2 is outside 1..0 (the epochs); set milestones that fit the epoch count."),
+            new OptionProblem("milestones", "must increase, got 3, 2."),
+            new OptionProblem("loss", "must be ce or focal, got 7."),
+            new OptionProblem("cropPadding", "must be zero or positive, got -1."),
+        }, options.Problems());
+        Assert.Empty(new TrainingOptions().Problems());
+        var lines = Assert.Throws<ArgumentException>(options.Validate).Message.Split(Environment.NewLine);
+        Assert.Equal(8, lines.Length);
+        Assert.Equal("TrainingOptions.CropPadding: must be zero or positive, got -1.", lines[^1]);
+    }
+
+    [Fact]
     public void CheckpointPlacementIsCheckedWhereItIsGiven()
     {
         Assert.StartsWith("CheckpointOptions.Directory:", Assert.Throws<ArgumentException>(() => new CheckpointOptions(" ")).Message);

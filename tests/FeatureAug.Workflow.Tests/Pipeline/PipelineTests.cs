@@ -102,7 +102,7 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         Assert.Equal(1, executions.ComputedCount("batch-one", nameof(FuseTailClassesActivity)));
         // Each stored bank is what fusing that class alone gives, from the run's own shards and plan inputs.
         var inputs = await Store.ReadJsonAsync<PlanInputs>(new RunLayout("batch-one").PlanInputs, default);
-        var plan = AugmentationPlan.Create(inputs.ClassCounts, inputs.ConfusingClasses, batched.Fsa, batched.Execution.Seed);
+        var plan = AugmentationPlan.Rebuild(inputs.ClassCounts, inputs.ConfusingClasses, batched.Fsa, batched.Execution.Seed);
         var reader = FeatureShardReader.Open(Path.GetDirectoryName(
             Store.GetFilePath(ArtifactPath.Combine(new RunLayout("batch-one").Features, FeatureShardManifest.FileName)))!);
         Assert.Equal(new[] { 3, 4 }, plan.FusedClasses);
