@@ -27,8 +27,8 @@ public sealed record EvaluateResult(
 /// (backbone + FSA head) as one safetensors file, and the report (JSON, Markdown, plots). In Rebalance
 /// mode the champion is measured on the same test data so the promotion compares like with like.
 /// </summary>
-public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry registry, ActivityExecutionLog executions)
-    : FeatureAugActivity<EvaluateInput, EvaluateResult>(executions)
+public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry registry, StageServices services)
+    : FeatureAugActivity<EvaluateInput, EvaluateResult>(services)
 {
     private const int PcaSamplesPerCloud = 400;
 

@@ -19,8 +19,8 @@ public sealed record ExtractPart(int ShardIndex, int[] Classes, int[] ClassCount
 /// (class c belongs to shard c mod K), so each per-class file is written whole by exactly one activity
 /// and fusing a tail class later reads only that class and its confusing classes.
 /// </summary>
-public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressHub progress, ActivityExecutionLog executions)
-    : FeatureAugActivity<ExtractInput, ExtractResult>(executions)
+public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressHub progress, StageServices services)
+    : FeatureAugActivity<ExtractInput, ExtractResult>(services)
 {
     protected override string RunIdOf(ExtractInput input) => input.Request.RunId;
 

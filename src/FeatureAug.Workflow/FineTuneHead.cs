@@ -37,8 +37,8 @@ public static class HeadFiles
 }
 
 /// <summary>Step 6: Phase-II re-training of one method's head (FSA, No-Aug or cRT) on the stored pooled features.</summary>
-public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecutionLog executions)
-    : FeatureAugActivity<FineTuneInput, HeadResult>(executions)
+public sealed class FineTuneHeadActivity(RunWorkspace workspace, StageServices services)
+    : FeatureAugActivity<FineTuneInput, HeadResult>(services)
 {
     protected override string RunIdOf(FineTuneInput input) => input.Request.RunId;
 

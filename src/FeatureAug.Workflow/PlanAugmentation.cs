@@ -25,8 +25,8 @@ public sealed record PlanInputs(int[] ClassCounts, IReadOnlyDictionary<int, int[
 /// Step 4: joins the extraction parts into one feature manifest, then plans: head/tail split, confusing
 /// classes and bank sizes. The mean scores are stored so every later activity rebuilds the same plan.
 /// </summary>
-public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExecutionLog executions)
-    : FeatureAugActivity<PlanInput, AugmentationPlan>(executions)
+public sealed class PlanAugmentationActivity(RunWorkspace workspace, StageServices services)
+    : FeatureAugActivity<PlanInput, AugmentationPlan>(services)
 {
     protected override string RunIdOf(PlanInput input) => input.Request.RunId;
 

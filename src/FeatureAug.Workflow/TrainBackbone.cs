@@ -19,8 +19,8 @@ public sealed record BackboneReference(string CheckpointPath, string Architectur
 /// epoch and publishes a checkpoint per epoch, so a lost replica costs at most one chunk and a finished
 /// chunk is never trained again.
 /// </summary>
-public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub progress, ActivityExecutionLog executions)
-    : FeatureAugActivity<TrainChunkInput, TrainChunkResult>(executions)
+public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub progress, StageServices services)
+    : FeatureAugActivity<TrainChunkInput, TrainChunkResult>(services)
 {
     protected override string RunIdOf(TrainChunkInput input) => input.Request.RunId;
 
