@@ -10,6 +10,8 @@ public static class FeatureAugCli
     public const int ExitOk = 0;
     public const int ExitFailed = 1;
     public const int ExitBadInput = 2;
+    /// <summary>Stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell's convention).</summary>
+    public const int ExitInterrupted = 130;
 
     public static async Task<int> InvokeAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
@@ -30,7 +32,12 @@ public static class FeatureAugCli
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            // On Ctrl-C the action stops the engine (the durable one hands its work back first, up to ~30 s when
+            // storage is slow) and prints how to resume; System.CommandLine's default 2 s would end the process first.
+            return await parse.InvokeAsync(new InvocationConfiguration
+            {
+                Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(60),
+            });
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidRunInputException)
         {

@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FeatureAug.LocalEngine;
@@ -59,6 +60,7 @@ public sealed class EmbeddedEngine : IWorkflowEngine
                         ConfigureServices = services =>
                         {
                             services.AddFeatureAugWorkflow(options);
+                            services.AddSingleton<IHostLifetime, EngineHostLifetime>();
                             services.ConfigureAll<DurableTaskWorkerOptions>(worker =>
                                 worker.Concurrency.MaximumConcurrentActivityWorkItems = activityConcurrency);
                             configureServices?.Invoke(services);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FeatureAug.Core;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Evaluation;
 using FeatureAug.Core.Formats;
@@ -25,8 +26,8 @@ public sealed record EvaluateResult(
 /// (backbone + FSA head) as one safetensors file, and the report (JSON, Markdown, plots). In Rebalance
 /// mode the champion is measured on the same test data so the promotion compares like with like.
 /// </summary>
-public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry registry, ActivityExecutionLog executions)
-    : FeatureAugActivity<EvaluateInput, EvaluateResult>(executions)
+public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry registry, StageServices services)
+    : StageActivity<EvaluateInput, EvaluateResult>(services)
 {
     protected override string RunIdOf(EvaluateInput input) => input.Request.RunId;
 
@@ -38,7 +39,7 @@ public sealed class EvaluateActivity(RunWorkspace workspace, ModelRegistry regis
         var stopwatch = Stopwatch.StartNew();
         var request = input.Request;
         string runId = request.RunId;
-        var device = PrepareDevice(request.Execution);
+        var device = DeviceSelection.Prepare(request.Execution.Device, request.Execution.Threads);
         var split = await workspace.LoadDatasetAsync(request.Dataset, cancellationToken);
         var normalization = new Normalization(input.Dataset.Mean, input.Dataset.Std);
         using var model = await BackboneLoader.LoadAsync(workspace, input.Backbone, input.Dataset.Channels, input.Dataset.Classes.Count, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FeatureAug.Core;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
@@ -19,8 +20,8 @@ public sealed record ExtractPart(int ShardIndex, int[] Classes, int[] ClassCount
 /// (class c belongs to shard c mod K), so each per-class file is written whole by exactly one activity
 /// and fusing a tail class later reads only that class and its confusing classes.
 /// </summary>
-public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressHub progress, ActivityExecutionLog executions)
-    : FeatureAugActivity<ExtractInput, ExtractResult>(executions)
+public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressHub progress, StageServices services)
+    : StageActivity<ExtractInput, ExtractResult>(services)
 {
     protected override string RunIdOf(ExtractInput input) => input.Request.RunId;
 
@@ -34,7 +35,7 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
     {
         var stopwatch = Stopwatch.StartNew();
         var request = input.Request;
-        var device = PrepareDevice(request.Execution);
+        var device = DeviceSelection.Prepare(request.Execution.Device, request.Execution.Threads);
         var split = await workspace.LoadDatasetAsync(request.Dataset, cancellationToken);
         var ownedClasses = Enumerable.Range(0, input.Dataset.Classes.Count).Where(c => c % input.ShardCount == input.ShardIndex).ToArray();
         var owned = new HashSet<int>(ownedClasses);

@@ -13,8 +13,8 @@ public sealed record FineTuneInput(
 public sealed record HeadResult(string Method, string Path, double Seconds, double FinalLoss, double ReuseFactor);
 
 /// <summary>Step 6: Phase-II re-training of one method's head (FSA, No-Aug or cRT) on the stored pooled features.</summary>
-public sealed class FineTuneHeadActivity(RunWorkspace workspace, ActivityExecutionLog executions)
-    : FeatureAugActivity<FineTuneInput, HeadResult>(executions)
+public sealed class FineTuneHeadActivity(RunWorkspace workspace, StageServices services)
+    : StageActivity<FineTuneInput, HeadResult>(services)
 {
     protected override string RunIdOf(FineTuneInput input) => input.Request.RunId;
 

@@ -40,8 +40,8 @@ public static class FusionBatches
 /// class's bank and result are stored as soon as it is fused, so an activity that is retried or resumed after a
 /// crash fuses only the classes it had not finished.
 /// </summary>
-public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressHub progress, ActivityExecutionLog executions)
-    : FeatureAugActivity<FuseInput, FuseBatchResult>(executions)
+public sealed class FuseTailClassesActivity(RunWorkspace workspace, RunProgressHub progress, StageServices services)
+    : StageActivity<FuseInput, FuseBatchResult>(services)
 {
     protected override string RunIdOf(FuseInput input) => input.Request.RunId;
 

@@ -26,8 +26,8 @@ public sealed record PlanInputs(int[] ClassCounts, IReadOnlyDictionary<int, int[
 /// Step 4: joins the extraction parts into one feature manifest, then plans: head/tail split, confusing
 /// classes and bank sizes. The mean scores are stored so every later activity rebuilds the same plan.
 /// </summary>
-public sealed class PlanAugmentationActivity(RunWorkspace workspace, ActivityExecutionLog executions)
-    : FeatureAugActivity<PlanInput, PlannedAugmentation>(executions)
+public sealed class PlanAugmentationActivity(RunWorkspace workspace, StageServices services)
+    : StageActivity<PlanInput, PlannedAugmentation>(services)
 {
     protected override string RunIdOf(PlanInput input) => input.Request.RunId;
 

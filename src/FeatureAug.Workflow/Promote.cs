@@ -10,8 +10,8 @@ public sealed record PromoteInput(RunRequest Request, EvaluateResult Evaluation,
 /// Step 8: makes the run's FSA head the model's champion when there is none, or when it beats the champion's
 /// balanced accuracy on the same held-out data by more than the margin. The pointer update is ETag-guarded.
 /// </summary>
-public sealed class PromoteActivity(RunWorkspace workspace, ModelRegistry registry, ActivityExecutionLog executions)
-    : FeatureAugActivity<PromoteInput, PromotionDecision>(executions)
+public sealed class PromoteActivity(RunWorkspace workspace, ModelRegistry registry, StageServices services)
+    : StageActivity<PromoteInput, PromotionDecision>(services)
 {
     protected override string RunIdOf(PromoteInput input) => input.Request.RunId;
 

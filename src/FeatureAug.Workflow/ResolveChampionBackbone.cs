@@ -4,8 +4,8 @@ using FeatureAug.Workflow.Models;
 namespace FeatureAug.Workflow;
 
 /// <summary>Rebalance mode: the backbone of the model's champion, or the backbone it was registered with.</summary>
-public sealed class ResolveChampionBackboneActivity(ModelRegistry registry, ActivityExecutionLog executions)
-    : FeatureAugActivity<RunRequest, BackboneReference>(executions)
+public sealed class ResolveChampionBackboneActivity(ModelRegistry registry, StageServices services)
+    : StageActivity<RunRequest, BackboneReference>(services)
 {
     protected override string RunIdOf(RunRequest input) => input.RunId;
 

@@ -1,9 +1,11 @@
 using System.Globalization;
+using FeatureAug.Core;
 using FeatureAug.Core.Data;
 using FeatureAug.Core.Models;
 using FeatureAug.Core.Training;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace FeatureAug.Workflow;
 
@@ -18,8 +20,8 @@ public sealed record BackboneReference(string CheckpointPath, string Architectur
 /// epoch and publishes a checkpoint per epoch, so a lost replica costs at most one chunk and a finished
 /// chunk is never trained again.
 /// </summary>
-public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub progress, ActivityExecutionLog executions)
-    : FeatureAugActivity<TrainChunkInput, TrainChunkResult>(executions)
+public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub progress, StageServices services)
+    : StageActivity<TrainChunkInput, TrainChunkResult>(services)
 {
     protected override string RunIdOf(TrainChunkInput input) => input.Request.RunId;
 
@@ -35,12 +37,13 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
     protected override async Task<TrainChunkResult> ComputeAsync(TrainChunkInput input, CancellationToken cancellationToken)
     {
         var request = input.Request;
-        var device = PrepareDevice(request.Execution);
+        var device = DeviceSelection.Prepare(request.Execution.Device, request.Execution.Threads);
         var split = await workspace.LoadDatasetAsync(request.Dataset, cancellationToken);
         var layout = new RunLayout(request.RunId);
         using (var scratch = workspace.NewScratchDirectory(request.RunId, "train"))
         {
-            int resumedFrom = await DownloadCheckpointAsync(layout, input.StartEpoch, scratch.Path, cancellationToken);
+            // Before the chunk's end: its start, or a later epoch that an interrupted attempt of this chunk kept.
+            int resumedFrom = await DownloadCheckpointAsync(layout, input.EndEpoch - 1, scratch.Path, cancellationToken);
 
             var normalization = new Normalization(input.Dataset.Mean, input.Dataset.Std);
             using var model = ModelFactory.Create(request.Architecture, input.Dataset.Channels, input.Dataset.Classes.Count, request.Execution.Seed);
@@ -49,21 +52,39 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
                 $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch}",
                 (long)(p.Epoch - 1) * p.StepsPerEpoch + p.Step, (long)p.Epochs * p.StepsPerEpoch,
                 p.Loss, p.ImagesPerSecond, DateTimeOffset.UtcNow)));
-            var result = BackboneTraining.TrainUntil(model, split.Train, normalization, request.Training, request.Execution.Seed, device, input.EndEpoch,
-                new CheckpointOptions(scratch.Path, keep: int.MaxValue), reporter, cancellationToken);
+            TrainingResult result;
+            try
+            {
+                result = BackboneTraining.TrainUntil(model, split.Train, normalization, request.Training, request.Execution.Seed, device, input.EndEpoch,
+                    new CheckpointOptions(scratch.Path, keep: int.MaxValue), reporter, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // An interrupted chunk keeps the epochs it finished (the interrupted epoch wrote no checkpoint).
+                await PublishCheckpointsAsync(layout, scratch, resumedFrom);
+                throw;
+            }
 
             double lastLoss = result.EpochLosses.Count > 0 ? result.EpochLosses[^1] : double.NaN;
             if (!double.IsFinite(lastLoss))
                 throw new InvalidRunInputException($"training diverged: epoch {input.EndEpoch} loss is {lastLoss}; lower --lr. No checkpoint was published.");
 
-            // Publish only the epochs this chunk produced; the data files before their manifests.
-            foreach (var manifest in Checkpoint.List(scratch.Path).Where(m => m.Epoch > resumedFrom))
-            {
-                foreach (string file in new[] { manifest.ModelFile, manifest.OptimizerFile, Checkpoint.ManifestFileName(manifest.Epoch) })
-                    await workspace.Store.UploadFromFileAsync(layout.CheckpointFile(file), scratch.File(file), cancellationToken);
-            }
+            await PublishCheckpointsAsync(layout, scratch, resumedFrom);
             return new TrainChunkResult(input.EndEpoch, lastLoss, result.Seconds, result.ImagesPerSecond,
                 layout.CheckpointManifest(input.EndEpoch));
+        }
+    }
+
+    /// <summary>
+    /// Publishes only the epochs this chunk produced; the data files before their manifests. Not cancelled
+    /// by shutdown: a trained epoch is kept (the host waits for it, see <see cref="StageServices"/>).
+    /// </summary>
+    private async Task PublishCheckpointsAsync(RunLayout layout, ScratchDirectory scratch, int resumedFrom)
+    {
+        foreach (var manifest in Checkpoint.List(scratch.Path).Where(m => m.Epoch > resumedFrom))
+        {
+            foreach (string file in new[] { manifest.ModelFile, manifest.OptimizerFile, Checkpoint.ManifestFileName(manifest.Epoch) })
+                await workspace.Store.UploadFromFileAsync(layout.CheckpointFile(file), scratch.File(file), CancellationToken.None);
         }
     }
 
@@ -88,6 +109,7 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
             }
             catch (Exception ex) when (ex is ArtifactIntegrityException or InvalidDataException or System.Text.Json.JsonException)
             {
+                Logger.LogWarning(ex, "Run {RunId}: the checkpoint of epoch {Epoch} is damaged; resuming from an earlier one.", layout.RunId, candidate);
                 progress.Report(new ActivityProgress(layout.RunId, "TrainBackbone",
                     $"checkpoint of epoch {candidate} is damaged ({ex.Message}); resuming from an earlier one", 0, 1, null, null, DateTimeOffset.UtcNow));
             }

@@ -20,8 +20,8 @@ public sealed record DatasetSummary(
 /// Step 1: loads the data set, checks class counts and the split, and records what later steps need
 /// (counts, shape, normalisation). Bad data fails the run here with a reason a user can act on.
 /// </summary>
-public sealed class ValidateDatasetActivity(RunWorkspace workspace, ActivityExecutionLog executions)
-    : FeatureAugActivity<RunRequest, DatasetSummary>(executions)
+public sealed class ValidateDatasetActivity(RunWorkspace workspace, StageServices services)
+    : StageActivity<RunRequest, DatasetSummary>(services)
 {
     protected override string RunIdOf(RunRequest input) => input.RunId;
 

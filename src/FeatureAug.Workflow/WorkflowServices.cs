@@ -37,7 +37,7 @@ public static class WorkflowRegistration
         return registry;
     }
 
-    /// <summary>The artifact store, run workspace, model registry and progress hub the activities need.</summary>
+    /// <summary>The artifact store, run workspace, model registry, progress hub and stage services the activities need.</summary>
     public static IServiceCollection AddFeatureAugWorkflow(this IServiceCollection services, WorkflowServiceOptions options)
     {
         services.TryAddSingleton(options);
@@ -46,6 +46,9 @@ public static class WorkflowRegistration
         services.TryAddSingleton<ModelRegistry>();
         services.TryAddSingleton<RunProgressHub>();
         services.TryAddSingleton<ActivityExecutionLog>();
+        services.TryAddSingleton<StageServices>();
+        // At host shutdown, waits for the activity bodies the shutdown cancelled to unwind (see StageServices).
+        services.AddHostedService(provider => provider.GetRequiredService<StageServices>());
         return services;
     }
 }

@@ -73,6 +73,53 @@ public sealed class DurableStorageEnginePipelineTests : IClassFixture<AzuriteFix
         Assert.Equal(reference.ReadOutputAs<RunResult>()!.Top1, resumed.ReadOutputAs<RunResult>()!.Top1);
     }
 
+    [Fact]
+    public async Task AnActivityCancelledByShutdownRunsAgainOnTheNextEngineFromItsKeptEpochs()
+    {
+        // All of Phase I in one activity, minutes of work: it is running whenever the first engine stops.
+        const int epochs = 500;
+        var request = TinyDataset.Request("durable-stop", dataDir);
+        request = request with { Training = request.Training with { Epochs = epochs }, Execution = request.Execution with { EpochsPerActivity = epochs } };
+        var workflow = WorkflowOptions("stop");
+        var store = new LocalArtifactStore(workflow.Store.LocalRoot!);
+        var engineOptions = new DurableStorageEngineOptions
+        {
+            ConnectionString = azurite.ConnectionString,
+            TaskHubName = "FaStop" + Guid.NewGuid().ToString("N")[..12],
+            PartitionCount = 1,
+            MaxQueuePollingInterval = TimeSpan.FromMilliseconds(500),
+        };
+        using var timeout = new CancellationTokenSource(PipelineHarness.Timeout);
+        const string train = nameof(TrainBackboneActivity);
+
+        var first = await StartAsync(engineOptions, workflow, timeout.Token);
+        var log = first.Services.GetRequiredService<ActivityExecutionLog>();
+        await using (first) // disposing hands the activity back, then the host's shutdown cancels its body
+        {
+            var secondEpoch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            first.Services.GetRequiredService<RunProgressHub>().Updated += p =>
+            {
+                if (p.Stage == "TrainBackbone" && p.Detail.StartsWith($"epoch 2/{epochs} ", StringComparison.Ordinal)) secondEpoch.TrySetResult();
+            };
+            Assert.True(await RunLauncher.StartOrAttachAsync(first.Client, request, timeout.Token));
+            await secondEpoch.Task.WaitAsync(timeout.Token);
+        }
+        // The body has ended (the host waits for it) without computing its output.
+        Assert.Single(log.Intervals(request.RunId, train));
+        Assert.Equal(0, log.ComputedCount(request.RunId, train));
+        var kept = (await store.ListAsync(new RunLayout(request.RunId).Checkpoints, timeout.Token)).Count(p => p.EndsWith(".json", StringComparison.Ordinal));
+        Assert.InRange(kept, 1, epochs - 1);
+
+        await using var second = await StartAsync(engineOptions, workflow, timeout.Token);
+        var resumed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        second.Services.GetRequiredService<RunProgressHub>().Updated += p => { if (p.Stage == "TrainBackbone") resumed.TrySetResult(p.Detail); };
+        Assert.False(await RunLauncher.StartOrAttachAsync(second.Client, request, timeout.Token)); // the run survived the stop
+        // The same activity runs again (the cancellation did not fail the run) and resumes after the kept epochs.
+        Assert.StartsWith($"epoch {kept + 1}/{epochs} step 1/", await resumed.Task.WaitAsync(timeout.Token));
+        var running = await second.Client.GetInstanceAsync(request.RunId, timeout.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Running, running?.RuntimeStatus);
+    }
+
     private WorkflowServiceOptions WorkflowOptions(string name) =>
         PipelineHarness.Options(new ArtifactStoreOptions { Kind = ArtifactStoreKind.Local, LocalRoot = Path.Combine(root, name, "store") },
             Path.Combine(root, name, "work"));

@@ -28,8 +28,37 @@ internal static class RunCommand
                 parse.GetValue(store.AccountUrl), parse.GetValue(binding.TaskHub)!, parse.GetValue(binding.Concurrency),
                 parse.GetValue(binding.EngineLockSeconds));
             var runner = new LocalRunner(options, engine, console.Out, console.Error);
-            return await runner.RunAsync(request, outputDirectory, cancellationToken);
+            try
+            {
+                return await runner.RunAsync(request, outputDirectory, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl-C or SIGTERM. The engine is disposed by now: the activity bodies have stopped and the
+                // finished epochs' checkpoints and stage outputs are in the store, where a re-run reuses them.
+                console.Error.WriteLine($"featureaug: interrupted; run {runId} stopped and its finished work is kept in the store. Resume it with:");
+                console.Error.WriteLine("  " + ResumeCommand(parse, runId));
+                return FeatureAugCli.ExitInterrupted;
+            }
         });
         return command;
     }
+
+    /// <summary>
+    /// The command line as given, with <c>--run-id</c> added when it was generated, quoted for a POSIX shell.
+    /// Connection strings holding a key or SAS token are left out (terminal scrollback, CI logs): the user gives them again.
+    /// </summary>
+    private static string ResumeCommand(ParseResult parse, string runId)
+    {
+        var words = parse.Tokens.Select(token => token.Value).ToList();
+        if (!words.Contains("--run-id") && !words.Any(word => word.StartsWith("--run-id=", StringComparison.Ordinal)))
+            words.AddRange(new[] { "--run-id", runId });
+        return "featureaug " + string.Join(" ", words.Select(word => Quote(IsSecret(word) ? "<connection string>" : word)));
+    }
+
+    private static bool IsSecret(string word) =>
+        word.Contains("AccountKey=", StringComparison.OrdinalIgnoreCase) || word.Contains("SharedAccessSignature=", StringComparison.OrdinalIgnoreCase);
+
+    private static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=@%+,".Contains(c)) ? word : "'" + word.Replace("'", "'\\''") + "'";
 }

@@ -237,6 +237,7 @@ public sealed class DurableStorageEngine : IWorkflowEngine
         builder.Services.AddSingleton(backend);
         builder.Services.AddSingleton(client);
         builder.Services.AddSingleton(new SidecarHealthPing(healthPingInterval));
+        builder.Services.AddSingleton<IHostLifetime, EngineHostLifetime>();
         builder.Services.AddSingleton<PingingTaskHubGrpcServer>();
         var app = builder.Build();
         app.UseRouting();
@@ -262,6 +263,7 @@ public sealed class DurableStorageEngine : IWorkflowEngine
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
+        builder.Services.AddSingleton<IHostLifetime, EngineHostLifetime>();
         // The caller's services first, as in the in-memory engine, so tasks resolve them.
         configureServices?.Invoke(builder.Services);
         builder.Services.AddDurableTaskWorker(worker =>
