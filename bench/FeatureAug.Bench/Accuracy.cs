@@ -114,17 +114,13 @@ internal static class Accuracy
 
             // Baselines, once, from the paper's options.
             var clean = FeaturesWith(0);
-            var basePlan = AugmentationPlan.Create(clean.ClassCounts(), clean.MeanScores(), paper, seed);
-            using (var pooled = clean.Pooled())
+            HeadMethod[] baselines = [HeadMethod.CrossEntropy, HeadMethod.TauNorm, HeadMethod.NoAug, HeadMethod.Crt];
+            AugmentationPlan basePlan;
+            using (var run = FsaRun.Run(clean, phaseOne, paper, seed, baselines))
             {
-                using var ce = HeadFineTuning.CrossEntropy(phaseOne);
-                rows[HeadMethod.CrossEntropy.Key()] = Score(ce, basePlan.Split);
-                using var tau = HeadFineTuning.TauNormalized(phaseOne, paper.TauNorm);
-                rows[HeadMethod.TauNorm.Key()] = Score(tau, basePlan.Split);
-                using var noAug = HeadFineTuning.TrainNoAug(pooled, basePlan, phaseOne);
-                rows[HeadMethod.NoAug.Key()] = Score(noAug.Head, basePlan.Split);
-                using var crt = HeadFineTuning.TrainCrt(pooled, basePlan, phaseOne);
-                rows[HeadMethod.Crt.Key()] = Score(crt.Head, basePlan.Split);
+                basePlan = run.Plan;
+                foreach (var method in baselines)
+                    rows[method.Key()] = Score(run.Heads[method], basePlan.Split);
             }
             foreach (var variant in variants)
                 rows[variant.Name] = RunFsa(FeaturesWith(variant.NeedsViews ? 2 : 0), phaseOne, variant.Apply(paper), seed, Score);
@@ -198,18 +194,8 @@ internal static class Accuracy
 
     private static Scores RunFsa(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, int seed, Func<ClassifierHead, ClassSplit, Scores> score)
     {
-        var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options, seed);
-        var banks = FeatureFusion.FuseAll(plan, features);
-        try
-        {
-            using var pooled = features.Pooled();
-            using var fsa = HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne);
-            return score(fsa.Head, plan.Split);
-        }
-        finally
-        {
-            foreach (var bank in banks) bank.Dispose();
-        }
+        using var run = FsaRun.Run(features, phaseOne, options, seed, [HeadMethod.Fsa]);
+        return score(run.Heads[HeadMethod.Fsa], run.Plan.Split);
     }
 
     private static Scores Evaluate(ClassifierHead head, Tensor valPooled, int[] valLabels, Tensor testPooled, int[] testLabels, int[] counts, ClassSplit split)

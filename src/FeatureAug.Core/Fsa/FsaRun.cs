@@ -38,42 +38,49 @@ public sealed class FsaRunResult : IDisposable
 }
 
 /// <summary>
-/// The whole FSA part in one process, after extraction: plan, fuse every tail class, Phase II of every method.
+/// The whole FSA part in one process, after extraction: plan, fuse every tail class, Phase II of every method (or of
+/// the <c>methods</c> asked for). The benchmarks and the tests run it; 
 /// The workflow runs the same steps as separate activities (<see cref="AugmentationPlan.Create"/>,
 /// <see cref="FeatureFusion.FuseTailClass"/> per class, <see cref="HeadFineTuning"/> per method).
 /// </summary>
 public static class FsaRun
 {
-    public static FsaRunResult Run(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, int seed, CancellationToken cancellationToken = default)
+    public static FsaRunResult Run(
+        ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, int seed, IReadOnlyCollection<HeadMethod>? methods = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(phaseOne);
         ArgumentNullException.ThrowIfNull(options);
+        bool Wanted(HeadMethod method) => methods is null || methods.Contains(method);
         var fuseClock = Stopwatch.StartNew();
         var plan = AugmentationPlan.Create(features.ClassCounts(), features.MeanScores(), options, seed);
         List<FusionBank> banks = [];
         var heads = new Dictionary<HeadMethod, ClassifierHead>();
         try
         {
-            banks = FeatureFusion.FuseAll(plan, features, cancellationToken);
+            if (Wanted(HeadMethod.Fsa)) banks = FeatureFusion.FuseAll(plan, features, cancellationToken);
             var fuseTime = fuseClock.Elapsed;
 
             var fineTuneClock = Stopwatch.StartNew();
             using var pooled = features.Pooled();
-            heads[HeadMethod.CrossEntropy] = HeadFineTuning.CrossEntropy(phaseOne);
-            heads[HeadMethod.TauNorm] = HeadFineTuning.TauNormalized(phaseOne, options.TauNorm);
+            if (Wanted(HeadMethod.CrossEntropy)) heads[HeadMethod.CrossEntropy] = HeadFineTuning.CrossEntropy(phaseOne);
+            if (Wanted(HeadMethod.TauNorm)) heads[HeadMethod.TauNorm] = HeadFineTuning.TauNormalized(phaseOne, options.TauNorm);
             var losses = new Dictionary<HeadMethod, float[]>();
+            if (Wanted(HeadMethod.NoAug))
             using (var noAug = HeadFineTuning.TrainNoAug(pooled, plan, phaseOne, cancellationToken))
             {
                 heads[HeadMethod.NoAug] = noAug.Head.Clone();
                 losses[HeadMethod.NoAug] = noAug.Losses;
             }
+            if (Wanted(HeadMethod.Crt))
             using (var crt = HeadFineTuning.TrainCrt(pooled, plan, phaseOne, cancellationToken))
             {
                 heads[HeadMethod.Crt] = crt.Head.Clone();
                 losses[HeadMethod.Crt] = crt.Losses;
             }
-            double reuseFactor;
+            double reuseFactor = 0;
+            if (Wanted(HeadMethod.Fsa))
             using (var fsa = HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne, cancellationToken))
             {
                 heads[HeadMethod.Fsa] = fsa.Head.Clone();
