@@ -34,11 +34,12 @@ public abstract class StageActivity<TInput, TOutput>(StageServices services) : T
         // unchanged: engines that outlive a process hand the activity back before cancelling it, so the
         // failure is dropped and the activity runs again when the run resumes.
         var cancellationToken = services.Stopping;
+        // Outside the try: the host's shutdown wait ends only after the cancellation below is logged.
+        using var running = services.Enter();
         var start = DateTimeOffset.UtcNow;
         Logger.LogInformation("Run {RunId}: {Activity} started.", runId, name);
         try
         {
-            using var running = services.Enter();
             var reused = await TryReuseAsync(input, cancellationToken);
             if (reused is not null)
             {
