@@ -14,9 +14,6 @@ namespace FeatureAug.Workflow.Models;
 /// </summary>
 public static class BackboneImport
 {
-    /// <summary>The checkpoint formats a backbone can come in.</summary>
-    public static IReadOnlyList<string> Extensions => BackboneFiles.Extensions;
-
     /// <summary>Imports the backbone in <paramref name="localFile"/>; problems are reported as the field "backbone".</summary>
     /// <returns>The backbone's path in the store.</returns>
     /// <exception cref="InvalidRunInputException">The file is missing, of an unknown format, or does not fit the architecture.</exception>
@@ -66,10 +63,9 @@ public static class BackboneImport
 
     private static string CheckedExtension(string file, string field)
     {
-        string extension = Path.GetExtension(file).ToLowerInvariant();
-        if (!Extensions.Contains(extension))
+        if (!BackboneFiles.IsWeightFile(file))
             throw new InvalidRunInputException($"{field}: '{file}' must be .safetensors or a PyTorch state_dict (.pt, .pth, .bin).");
-        return extension;
+        return Path.GetExtension(file).ToLowerInvariant();
     }
 
     /// <summary>Loads <paramref name="file"/> into the architecture, then stores it content-addressed (unless <paramref name="storedAt"/> is already the model's).</summary>
