@@ -105,11 +105,18 @@ public sealed class WeakenElfVersionRequirement : Task
                         ushort flags = BitConverter.ToUInt16(elf, flagsAt);
                         if ((flags & VerFlagWeak) != 0) return $"{versionName} already weak";
                         flags |= VerFlagWeak;
-                        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write))
+                        // Patch a copy and rename it over the original: the output may be a hard link
+                        // into the NuGet cache, which must never be written through. (File.Copy keeps the
+                        // file mode; the task compiles against netstandard, so no File.Move overwrite.)
+                        string patched = path + ".weak-glibcxx.tmp";
+                        File.Copy(path, patched, overwrite: true);
+                        using (var stream = new FileStream(patched, FileMode.Open, FileAccess.Write))
                         {
                             stream.Position = flagsAt;
                             stream.Write(BitConverter.GetBytes(flags), 0, 2);
                         }
+                        File.Delete(path);
+                        File.Move(patched, path);
                         return $"marked {versionName} weak";
                     }
                     aux += BitConverter.ToUInt32(elf, (int)aux + 12);
