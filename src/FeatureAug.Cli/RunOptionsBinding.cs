@@ -24,6 +24,11 @@ internal sealed class RunOptionsBinding
     public Option<int?> MaxPerClass { get; } = new("--max-per-class") { Description = "Cap on training images per class" };
     public Option<int?> ImageSize { get; } = new("--image-size") { Description = "imagefolder: resize images to SIZE x SIZE" };
     public Option<int> Channels { get; } = new("--channels") { Description = "imagefolder: 1 (grayscale) or 3 (RGB)", DefaultValueFactory = _ => 3 };
+    public Option<double> ValFraction { get; } = new("--val-fraction")
+    {
+        Description = "Share of every training class held out as the validation split that chooses each head's settings and the promoted head (0 = none; an imagefolder val/ folder is used instead)",
+        DefaultValueFactory = _ => new DatasetReference().ValFraction,
+    };
     public Option<string> Model { get; } = new("--model")
     {
         Description = "resnet8 | resnet20 | resnet32 | resnet44 | resnet56 | resnet18 | resnet34",
@@ -45,10 +50,17 @@ internal sealed class RunOptionsBinding
     public Option<double> TauG { get; } = new("--tau-g") { Description = "CAM threshold below which a location is class-generic", DefaultValueFactory = _ => FsaDefaults.TauG };
     public Option<double> HeadRatio { get; } = new("--head-ratio") { Description = "h_r: share of training samples in the head classes", DefaultValueFactory = _ => FsaDefaults.HeadRatio };
     public Option<int> Na { get; } = new("--na") { Description = "N_a: fused features per real tail sample in a batch", DefaultValueFactory = _ => FsaDefaults.Na };
-    public Option<int> Nf { get; } = new("--nf") { Description = "N_f: confusing classes per tail class", DefaultValueFactory = _ => FsaDefaults.Nf };
+    public Option<int?> Nf { get; } = new("--nf") { Description = "N_f: confusing classes per tail class (default 3, or C - 1 with fewer than 4 classes)" };
     public Option<int> Nt { get; } = new("--nt") { Description = "N_t: real tail samples per batch", DefaultValueFactory = _ => FsaDefaults.Nt };
     public Option<int> FineTuneIterations { get; } = new("--finetune-iterations") { Description = "Phase-II iterations", DefaultValueFactory = _ => FsaDefaults.FineTuneIterations };
-    public Option<double> FineTuneLearningRate { get; } = new("--finetune-lr") { Description = "Phase-II learning rate", DefaultValueFactory = _ => FsaDefaults.FineTuneLearningRate };
+    public Option<double> FineTuneLearningRate { get; } = new("--finetune-lr") { Description = "Phase-II learning rate without a validation split", DefaultValueFactory = _ => FsaDefaults.FineTuneLearningRate };
+    public Option<double> CrtReinitLearningRate { get; } = new("--crt-reinit-lr") { Description = "Learning rate of the re-initialised cRT without a validation split", DefaultValueFactory = _ => FsaDefaults.CrtReinitLearningRate };
+    public Option<double[]> LearningRateGrid { get; } = new("--finetune-lr-grid")
+    {
+        Description = "Phase-II learning rates every trained head is tried at, chosen on validation (comma-separated)",
+        DefaultValueFactory = _ => FsaDefaults.LearningRateGrid,
+        CustomParser = result => ParseNumbers(result),
+    };
     public Option<int> Views { get; } = new("--views") { Description = "Augmented views per training image besides the clean one", DefaultValueFactory = _ => FsaDefaults.Views };
     public Option<bool> StoreMapsAsHalf { get; } = new("--maps-half") { Description = "Store feature-map shards as float16 (half the size)" };
     public Option<bool> ConfusingHeadOnly { get; } = new("--confusing-head-only") { Description = "Restrict confusing classes to head classes" };
@@ -86,14 +98,19 @@ internal sealed class RunOptionsBinding
     };
     public Option<int> Concurrency { get; } = new("--activity-concurrency") { Description = "Activities the embedded engine runs at once", DefaultValueFactory = _ => 2 };
     public Option<double> PromotionMargin { get; } = new("--promotion-margin") { Description = "Balanced-accuracy gain a challenger needs over the champion", DefaultValueFactory = _ => ExecutionDefaults.PromotionMargin };
+    public Option<string> Promote { get; } = new("--promote")
+    {
+        Description = "Head the run exports and puts forward as challenger: best (best balanced accuracy on validation) | " + string.Join(" | ", HeadMethods.Keys),
+        DefaultValueFactory = _ => ExecutionDefaults.Promote,
+    };
 
     public IEnumerable<Option> All => new Option[]
     {
-        Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, Model, Epochs, BatchSize, LearningRate,
+        Dataset, DataDir, ImbalanceFactor, Profile, MaxPerClass, ImageSize, Channels, ValFraction, Model, Epochs, BatchSize, LearningRate,
         WeightDecay, WarmupEpochs, Schedule, EpochsPerActivity, Device, Threads, Seed, Output, TauS, TauG, HeadRatio, Na, Nf, Nt,
-        FineTuneIterations, FineTuneLearningRate, Views, ConfusingHeadOnly, StoreMapsAsHalf, HeadSampling, TailSampling, MatchFusedNorm, RejectAmbiguousFused,
+        FineTuneIterations, FineTuneLearningRate, CrtReinitLearningRate, LearningRateGrid, Views, ConfusingHeadOnly, StoreMapsAsHalf, HeadSampling, TailSampling, MatchFusedNorm, RejectAmbiguousFused,
         RunId, Mode,
-        ModelName, ExtractShards, FuseActivities, Engine, EngineConnection, TaskHub, EngineLockSeconds, Concurrency, PromotionMargin,
+        ModelName, ExtractShards, FuseActivities, Engine, EngineConnection, TaskHub, EngineLockSeconds, Concurrency, PromotionMargin, Promote,
     };
 
     /// <summary>Builds the orchestration input; throws <see cref="ArgumentException"/> naming a bad option.</summary>
@@ -133,6 +150,8 @@ internal sealed class RunOptionsBinding
             Nt = parse.GetValue(Nt),
             FineTuneIterations = parse.GetValue(FineTuneIterations),
             FineTuneLearningRate = parse.GetValue(FineTuneLearningRate),
+            CrtReinitLearningRate = parse.GetValue(CrtReinitLearningRate),
+            LearningRateGrid = parse.GetValue(LearningRateGrid)!,
             Views = parse.GetValue(Views),
             ConfusingHeadOnly = parse.GetValue(ConfusingHeadOnly),
             StoreMapsAsHalf = parse.GetValue(StoreMapsAsHalf),
@@ -150,6 +169,7 @@ internal sealed class RunOptionsBinding
             FuseActivities = parse.GetValue(FuseActivities),
             PromotionMargin = parse.GetValue(PromotionMargin),
             EpochsPerActivity = parse.GetValue(EpochsPerActivity),
+            Promote = parse.GetValue(Promote)!,
         };
         var data = new DatasetReference(
             Kind: dataset,
@@ -158,7 +178,8 @@ internal sealed class RunOptionsBinding
             Profile: profile,
             MaxPerClass: parse.GetValue(MaxPerClass),
             ImageSize: parse.GetValue(ImageSize),
-            Channels: parse.GetValue(Channels));
+            Channels: parse.GetValue(Channels),
+            ValFraction: parse.GetValue(ValFraction));
         var request = new RunRequest(runId, data, modelName, architecture, runMode, training, fsa, execution);
         var problems = RunRequestValidation.Problems(request);
         if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems.Select(Describe)));
@@ -182,6 +203,7 @@ internal sealed class RunOptionsBinding
         ["dataset.maxPerClass"] = MaxPerClass,
         ["dataset.imageSize"] = ImageSize,
         ["dataset.channels"] = Channels,
+        ["dataset.valFraction"] = ValFraction,
         ["training.epochs"] = Epochs,
         ["training.batchSize"] = BatchSize,
         ["training.learningRate"] = LearningRate,
@@ -195,6 +217,7 @@ internal sealed class RunOptionsBinding
         ["execution.extractShards"] = ExtractShards,
         ["execution.fuseActivities"] = FuseActivities,
         ["execution.promotionMargin"] = PromotionMargin,
+        ["execution.promote"] = Promote,
         ["fsa.tauS"] = TauS,
         ["fsa.tauG"] = TauG,
         ["fsa.headRatio"] = HeadRatio,
@@ -203,8 +226,25 @@ internal sealed class RunOptionsBinding
         ["fsa.nt"] = Nt,
         ["fsa.fineTuneIterations"] = FineTuneIterations,
         ["fsa.fineTuneLearningRate"] = FineTuneLearningRate,
+        ["fsa.crtReinitLearningRate"] = CrtReinitLearningRate,
+        ["fsa.learningRateGrid"] = LearningRateGrid,
         ["fsa.views"] = Views,
     };
+
+    /// <summary>"0.001,0.01,0.1" (or the numbers as separate tokens) as numbers; a parse error names the option and the text.</summary>
+    private static double[] ParseNumbers(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var numbers = new List<double>();
+        foreach (var token in result.Tokens)
+        foreach (string part in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value))
+                numbers.Add(value);
+            else
+                result.AddError($"--finetune-lr-grid: '{part}' is not a number.");
+        }
+        return numbers.ToArray();
+    }
 
     private static string ScheduleName(LearningRateSchedule schedule) => schedule == LearningRateSchedule.Step ? "step" : "cosine";
 

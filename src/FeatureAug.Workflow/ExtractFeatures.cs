@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FeatureAug.Core;
 using FeatureAug.Core.Data;
+using FeatureAug.Core.Evaluation;
 using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Workflow.Inputs;
@@ -36,7 +37,7 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
         var stopwatch = Stopwatch.StartNew();
         var request = input.Request;
         var device = DeviceSelection.Prepare(request.Execution.Device, request.Execution.Threads);
-        var split = await workspace.LoadDatasetAsync(request.Dataset, cancellationToken);
+        var split = await workspace.LoadRunDataAsync(request, cancellationToken);
         var ownedClasses = Enumerable.Range(0, input.Dataset.Classes.Count).Where(c => c % input.ShardCount == input.ShardIndex).ToArray();
         var owned = new HashSet<int>(ownedClasses);
         int[] globalIndex = Enumerable.Range(0, split.Train.Count).Where(i => owned.Contains(split.Train.Labels[i])).ToArray();
@@ -79,7 +80,21 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
                 ViewsPerSample = features.ViewsPerSample,
             };
         }
+        if (input.ShardIndex == 0) await WriteValidationFeaturesAsync(input, split, device, cancellationToken);
         await workspace.Store.WriteJsonAsync(new RunLayout(request.RunId).ExtractPart(input.ShardIndex), part, cancellationToken);
         return new ExtractResult(input.ShardIndex, globalIndex.Length, stopwatch.Elapsed.TotalSeconds, prefix);
+    }
+
+    /// <summary>Shard 0 also extracts the validation split's pooled features once, for every method's choice in Phase II and Evaluate.</summary>
+    private async Task WriteValidationFeaturesAsync(ExtractInput input, RunData data, TorchSharp.torch.Device device, CancellationToken cancellationToken)
+    {
+        if (data.Validation is not { Count: > 0 } validationSet) return;
+        var request = input.Request;
+        using var model = await BackboneLoader.LoadAsync(workspace, input.Backbone, input.Dataset.Channels, input.Dataset.Classes.Count, cancellationToken);
+        using var validation = EvaluationFeatures.Extract(model, validationSet, new Normalization(input.Dataset.Mean, input.Dataset.Std), request.Training.BatchSize, device);
+        using var scratch = workspace.NewScratchDirectory(request.RunId, "validation");
+        string file = scratch.File("validation.safetensors");
+        validation.Save(file);
+        await workspace.Store.UploadFromFileAsync(new RunLayout(request.RunId).ValidationFeatures, file, cancellationToken);
     }
 }

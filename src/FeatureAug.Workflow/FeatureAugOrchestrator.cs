@@ -84,11 +84,8 @@ public sealed class FeatureAugOrchestrator : TaskOrchestrator<RunRequest, RunRes
         }
         fused.Sort((a, b) => a.TailClass.CompareTo(b.TailClass));
 
-        var trainedMethods = new[]
-        {
-            HeadMethod.NoAug, HeadMethod.Crt, HeadMethod.Fsa,
-        };
-        Status("FineTuneHead", string.Join(", ", trainedMethods.Select(m => m.Display())), 0, trainedMethods.Length);
+        var trainedMethods = HeadMethods.Trained;
+        Status("FineTuneHead", string.Join(", ", trainedMethods.Select(m => m.Display())), 0, trainedMethods.Count);
         var heads = await Task.WhenAll(trainedMethods.Select(method => context.CallActivityAsync<HeadResult>(
             nameof(FineTuneHeadActivity), new FineTuneInput(request, dataset, backbone, plan, fused, method.Key(), shards), retry)));
         double fineTuneSeconds = heads.Max(h => h.Seconds);

@@ -1,3 +1,4 @@
+using FeatureAug.Core.Evaluation;
 using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
@@ -10,9 +11,17 @@ public sealed record FineTuneInput(
     RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, PlannedAugmentation Plan,
     IReadOnlyList<FuseResult> Fused, string Method, int ShardCount);
 
-public sealed record HeadResult(string Method, string Path, double Seconds, double FinalLoss, double ReuseFactor);
+/// <summary>
+/// One method's head: where it is stored, how it was chosen (<see cref="HeadConfiguration"/>) and how its training
+/// went. Seconds covers every configuration tried.
+/// </summary>
+public sealed record HeadResult(string Method, string Path, double Seconds, double FinalLoss, double ReuseFactor, HeadConfiguration? Configuration = null);
 
-/// <summary>Step 6: Phase-II re-training of one method's head (FSA, No-Aug or cRT) on the stored pooled features.</summary>
+/// <summary>
+/// Step 6: Phase II of one trained method (<see cref="HeadMethods.Trained"/>) on the stored pooled features. With a
+/// validation split the method's learning rate and iterations are chosen on it (<see cref="HeadSelection"/>), by the
+/// same rule for every method.
+/// </summary>
 public sealed class FineTuneHeadActivity(RunWorkspace workspace, StageServices services)
     : StageActivity<FineTuneInput, HeadResult>(services)
 {
@@ -25,59 +34,49 @@ public sealed class FineTuneHeadActivity(RunWorkspace workspace, StageServices s
     {
         var request = input.Request;
         string runId = request.RunId;
+        if (!HeadMethods.TryFromKey(input.Method, out var method) || !HeadMethods.Trained.Contains(method))
+            throw new InvalidRunInputException($"method: '{input.Method}' is not a trained head ({string.Join(", ", HeadMethods.Trained.Select(m => m.Key()))}).");
         var inputs = await workspace.Store.ReadJsonAsync<PlanInputs>(input.Plan.PlanInputsPath, cancellationToken);
         var plan = AugmentationPlan.Rebuild(inputs.ClassCounts, inputs.ConfusingClasses, request.Fsa, request.Execution.Seed);
-        var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(new RunLayout(runId).Features, cancellationToken));
+        var layout = new RunLayout(runId);
+        var reader = FeatureShardReader.Open(await workspace.GetLocalDirectoryAsync(layout.Features, cancellationToken));
         using var pooled = reader.ReadPooled();
         using var model = await BackboneLoader.LoadAsync(workspace, input.Backbone, input.Dataset.Channels, input.Dataset.Classes.Count, cancellationToken);
         using var phaseOne = ClassifierHead.FromLinear(model.Classifier);
+        using var validation = input.Dataset.HasValidation
+            ? EvaluationFeatures.Load(await workspace.GetLocalCopyAsync(layout.ValidationFeatures, cancellationToken))
+            : null;
 
-        HeadTrainingResult trained;
-        if (input.Method == HeadMethod.Fsa.Key())
+        var banks = new List<FusionBank>();
+        try
         {
-            var banks = new List<FusionBank>();
-            try
+            if (method == HeadMethod.Fsa)
             {
                 foreach (int c in plan.FusedClasses)
                 {
                     var fused = input.Fused.Single(f => f.TailClass == c);
                     banks.Add(FeatureShardReader.ReadBank(await workspace.GetLocalCopyAsync(fused.Path, cancellationToken)));
                 }
-                trained = HeadFineTuning.TrainFsa(pooled, plan, banks, phaseOne, cancellationToken);
             }
-            finally
-            {
-                foreach (var bank in banks) bank.Dispose();
-            }
-        }
-        else if (input.Method == HeadMethod.NoAug.Key())
-        {
-            trained = HeadFineTuning.TrainNoAug(pooled, plan, phaseOne, cancellationToken);
-        }
-        else if (input.Method == HeadMethod.Crt.Key())
-        {
-            trained = HeadFineTuning.TrainCrt(pooled, plan, phaseOne, cancellationToken);
-        }
-        else
-        {
-            throw new InvalidRunInputException($"method: '{input.Method}' is not a trained head (noAug, crt, fsa).");
-        }
-
-        using (trained)
-        {
-            float finalLoss = trained.Losses.Length > 0 ? trained.Losses[^1] : float.NaN;
-            if (!float.IsFinite(finalLoss) || !trained.Head.IsFinite)
-                throw new InvalidRunInputException($"Phase II of {HeadMethods.FromKey(input.Method).Display()} diverged (final loss {finalLoss}); lower --finetune-lr. No head was written.");
-            var layout = new RunLayout(runId);
+            using var selected = HeadSelection.SelectTrained(method, request.Fsa,
+                schedule => HeadFineTuning.Train(method, pooled, plan, banks, phaseOne, schedule, cancellationToken),
+                validation, input.Dataset.TrainCounts, cancellationToken);
+            float finalLoss = selected.FinalLoss;
+            if (!float.IsFinite(finalLoss) || !selected.Head.IsFinite)
+                throw new InvalidRunInputException($"Phase II of {method.Display()} diverged (final loss {finalLoss}); lower the Phase-II learning rate. No head was written.");
             using (var scratch = workspace.NewScratchDirectory(runId, "head"))
             {
                 string file = scratch.File("head.safetensors");
-                trained.Head.Save(file);
+                selected.Head.Save(file);
                 await workspace.Store.UploadFromFileAsync(layout.Head(input.Method), file, cancellationToken);
             }
-            var result = new HeadResult(input.Method, layout.Head(input.Method), trained.Elapsed.TotalSeconds, finalLoss, trained.ReuseFactor);
+            var result = new HeadResult(input.Method, layout.Head(input.Method), selected.Elapsed.TotalSeconds, finalLoss, selected.ReuseFactor, selected.Configuration);
             await workspace.Store.WriteJsonAsync(layout.HeadResult(input.Method), result, cancellationToken);
             return result;
+        }
+        finally
+        {
+            foreach (var bank in banks) bank.Dispose();
         }
     }
 }

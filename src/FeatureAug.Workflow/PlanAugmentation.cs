@@ -7,14 +7,18 @@ namespace FeatureAug.Workflow;
 
 public sealed record PlanInput(RunRequest Request, DatasetSummary Dataset, BackboneReference Backbone, int ShardCount);
 
-/// <summary>The head/tail split, each tail class's confusing classes and its fusion bank size.</summary>
+/// <summary>
+/// The head/tail split, each tail class's confusing classes and its fusion bank size; Adaptations: where the defaults
+/// were adapted to the data set (<see cref="AugmentationPlan.Adaptations"/>).
+/// </summary>
 public sealed record PlannedAugmentation(
     int[] HeadClasses,
     int[] TailClasses,
     IReadOnlyDictionary<int, int[]> ConfusingClasses,
     IReadOnlyDictionary<int, int> BankSizes,
     string PlanInputsPath,
-    double Seconds);
+    double Seconds,
+    IReadOnlyList<string>? Adaptations = null);
 
 /// <summary>
 /// What rebuilds the exact <c>AugmentationPlan</c> in any activity: the class counts and the confusing classes ranked by
@@ -60,7 +64,7 @@ public sealed class PlanAugmentationActivity(RunWorkspace workspace, StageServic
         await workspace.Store.WriteJsonAsync(layout.PlanInputs, new PlanInputs(counts, confusing), cancellationToken);
         var sizes = BankSizing.PlannedSizes(plan);
         var result = new PlannedAugmentation(plan.Split.HeadClasses, plan.FusedClasses.ToArray(), confusing,
-            sizes.ToDictionary(kv => kv.Key, kv => kv.Value), layout.PlanInputs, stopwatch.Elapsed.TotalSeconds);
+            sizes.ToDictionary(kv => kv.Key, kv => kv.Value), layout.PlanInputs, stopwatch.Elapsed.TotalSeconds, plan.Adaptations);
         await workspace.Store.WriteJsonAsync(layout.Plan, result, cancellationToken);
         return result;
     }

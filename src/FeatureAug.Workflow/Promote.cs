@@ -7,8 +7,8 @@ namespace FeatureAug.Workflow;
 public sealed record PromoteInput(RunRequest Request, EvaluateResult Evaluation, BackboneReference Backbone);
 
 /// <summary>
-/// Step 8: makes the run's FSA head the model's champion when there is none, or when it beats the champion's
-/// balanced accuracy on the same held-out data by more than the margin. The pointer update is ETag-guarded.
+/// Step 8: makes the run's candidate head (Evaluate's choice) the model's champion when there is none, or when it
+/// beats the champion's balanced accuracy on the same evaluation data by more than the margin. The pointer update is ETag-guarded.
 /// </summary>
 public sealed class PromoteActivity(RunWorkspace workspace, ModelRegistry registry, StageServices services)
     : StageActivity<PromoteInput, PromotionDecision>(services)
@@ -27,9 +27,16 @@ public sealed class PromoteActivity(RunWorkspace workspace, ModelRegistry regist
             await registry.RegisterAsync(new ModelRecord(request.ModelName, request.Architecture, summary.Channels, summary.Classes,
                 request.Dataset, NightlyRebalance: false, DateTimeOffset.UtcNow), cancellationToken);
         }
-        double challengerTop1 = input.Evaluation.Top1[HeadMethod.Fsa.Key()];
-        var challenger = new ChampionPointer(0, request.RunId, input.Backbone.CheckpointPath, input.Evaluation.HeadPath, input.Evaluation.ModelPath,
-            HeadMethod.Fsa.Key(), challengerTop1, DateTimeOffset.UtcNow);
+        // The run's candidate (best on validation, or the method the request named) is the challenger; the comparison
+        // with the champion is on the evaluation set, where both are measured alike.
+        var evaluation = input.Evaluation;
+        double challengerTop1 = evaluation.Top1[evaluation.Candidate];
+        var challenger = new ChampionPointer(0, request.RunId, input.Backbone.CheckpointPath, evaluation.HeadPath, evaluation.ModelPath,
+            evaluation.Candidate, challengerTop1, DateTimeOffset.UtcNow)
+        {
+            Configuration = evaluation.Configurations?.GetValueOrDefault(evaluation.Candidate)?.Describe(),
+            ChosenBecause = evaluation.CandidateReason,
+        };
         // Compare on today's held-out data: Evaluate re-measured the champion there when it could.
         var championToday = input.Evaluation is { ChampionRunId: { } championRun, ChampionTop1: { } championTop1 }
             ? new ChampionEvaluation(championRun, championTop1)

@@ -18,7 +18,11 @@ public sealed record RunRequest(
     FsaOptions Fsa,
     ExecutionSettings Execution);
 
-/// <summary>How and where the work runs. EpochsPerActivity: Phase-I epochs per TrainBackbone activity. Seed: the run's one seed.</summary>
+/// <summary>
+/// How and where the work runs. EpochsPerActivity: Phase-I epochs per TrainBackbone activity. Seed: the run's one seed.
+/// Promote: which head the run puts forward as the model's challenger and exports: "best" (best balanced accuracy on
+/// the validation split, among every method) or a method key (<see cref="HeadMethods.Keys"/>).
+/// </summary>
 public sealed record ExecutionSettings(
     string Device = "auto",
     int Threads = 0,
@@ -26,4 +30,9 @@ public sealed record ExecutionSettings(
     int ExtractShards = 2,
     double PromotionMargin = 0.0,
     int FuseActivities = 64,
-    int EpochsPerActivity = 1);
+    int EpochsPerActivity = 1,
+    string Promote = ExecutionSettings.PromoteBest)
+{
+    /// <summary>The <see cref="Promote"/> value that lets validation choose.</summary>
+    public const string PromoteBest = "best";
+}

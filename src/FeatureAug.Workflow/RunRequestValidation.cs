@@ -49,6 +49,7 @@ public static class RunRequestValidation
         Check(data.MaxPerClass is null or >= 1, "dataset.maxPerClass", $"must be at least 1, got {data.MaxPerClass}.");
         Check(data.ImageSize is null or (>= 8 and <= 1024), "dataset.imageSize", $"must be between 8 and 1024, got {data.ImageSize}.");
         Check(data.Channels is 1 or 3, "dataset.channels", $"must be 1 or 3, got {data.Channels}.");
+        Check(data.ValFraction >= 0 && data.ValFraction < 1, "dataset.valFraction", Invariant($"must lie in [0, 1), got {data.ValFraction}."));
 
         problems.AddRange(request.Training.Problems().Select(p => new RequestProblem("training." + p.Field, p.Message)));
 
@@ -60,15 +61,32 @@ public static class RunRequestValidation
         Check(execution.FuseActivities is >= 1 and <= 4096, "execution.fuseActivities", $"must lie in 1..4096, got {execution.FuseActivities}.");
         Check(execution.PromotionMargin >= 0 && execution.PromotionMargin < 1, "execution.promotionMargin",
             Invariant($"must lie in [0, 1), got {execution.PromotionMargin}."));
+        Check(execution.Promote == ExecutionSettings.PromoteBest || HeadMethods.TryFromKey(execution.Promote, out _), "execution.promote",
+            $"must be {ExecutionSettings.PromoteBest} or a method ({string.Join(", ", HeadMethods.Keys)}), got '{execution.Promote}'.");
+        // Only an image folder can bring its own validation split; every other data set needs one held out to choose on.
+        Check(!(execution.Promote == ExecutionSettings.PromoteBest && data.ValFraction == 0 && !IsImageFolder(data)), "execution.promote",
+            "best chooses on the validation split, and a validation fraction of 0 leaves none; hold one out or name the method to promote.");
 
         // The class count is unknown here; with no upper bound only the count-free rules can fail.
         problems.AddRange(FsaProblems(request.Fsa, int.MaxValue));
         return problems;
     }
 
-    /// <summary>The rules that need the data: the FSA options against the data set's <paramref name="classCount"/>.</summary>
-    public static IReadOnlyList<RequestProblem> ProblemsWithClassCount(RunRequest request, int classCount) =>
-        FsaProblems(request.Fsa, classCount).ToList();
+    /// <summary>
+    /// The rules that need the data: the FSA options against the data set's <paramref name="classCount"/>, and
+    /// "best" promotion against whether the run has validation images.
+    /// </summary>
+    public static IReadOnlyList<RequestProblem> ProblemsWithData(RunRequest request, int classCount, bool hasValidation)
+    {
+        var problems = FsaProblems(request.Fsa, classCount).ToList();
+        if (request.Execution.Promote == ExecutionSettings.PromoteBest && !hasValidation)
+            problems.Add(new RequestProblem("execution.promote",
+                "best chooses on the validation split, and this run has none (validation fraction 0 and no val/ folder); hold one out or name the method to promote."));
+        return problems;
+    }
+
+    private static bool IsImageFolder(DatasetReference data) =>
+        string.Equals(data.Kind?.Trim(), "imagefolder", StringComparison.OrdinalIgnoreCase) || data.StoreName is not null;
 
     /// <summary>Throws <see cref="InvalidRunInputException"/> listing every problem, each as "field message".</summary>
     public static void ThrowIfAny(IReadOnlyList<RequestProblem> problems)

@@ -74,6 +74,17 @@ public sealed class RunWorkspace(IArtifactStore store, WorkflowServiceOptions op
         return published;
     }
 
+    /// <summary>
+    /// The data set as the run trains, chooses and evaluates on it: <see cref="LoadDatasetAsync"/> with the validation
+    /// split applied (<see cref="ValidationSplit.Apply"/>, seeded by the run seed), the same in every activity.
+    /// </summary>
+    public async Task<RunData> LoadRunDataAsync(RunRequest request, CancellationToken cancellationToken)
+    {
+        var split = await LoadDatasetAsync(request.Dataset, cancellationToken);
+        var (withValidation, source) = ValidationSplit.Apply(split, request.Dataset.ValFraction, request.Execution.Seed);
+        return new RunData(withValidation, source);
+    }
+
     /// <summary>Loads the run's data set: from a local directory/preset, or downloaded from datasets/&lt;name&gt;/.</summary>
     public async Task<DatasetSplit> LoadDatasetAsync(DatasetReference reference, CancellationToken cancellationToken)
     {
@@ -103,6 +114,14 @@ public sealed class RunWorkspace(IArtifactStore store, WorkflowServiceOptions op
         catch (DatasetFormatException ex) { throw new InvalidRunInputException($"dataset: {ex.Message}", ex); }
         catch (ArgumentException ex) { throw new InvalidRunInputException($"dataset: {ex.Message}", ex); }
     }
+}
+
+/// <summary>A run's data: train (without the validation images), validation, test; and where validation came from.</summary>
+public sealed record RunData(DatasetSplit Split, string ValidationSource)
+{
+    public ImageDataset Train => Split.Train;
+    public ImageDataset Test => Split.Test;
+    public ImageDataset? Validation => Split.Validation;
 }
 
 /// <summary>A local directory for the files TorchSharp writes by path before they are uploaded; deleted on dispose.</summary>

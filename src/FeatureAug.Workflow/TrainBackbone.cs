@@ -38,7 +38,7 @@ public sealed class TrainBackboneActivity(RunWorkspace workspace, RunProgressHub
     {
         var request = input.Request;
         var device = DeviceSelection.Prepare(request.Execution.Device, request.Execution.Threads);
-        var split = await workspace.LoadDatasetAsync(request.Dataset, cancellationToken);
+        var split = await workspace.LoadRunDataAsync(request, cancellationToken);
         var layout = new RunLayout(request.RunId);
         using (var scratch = workspace.NewScratchDirectory(request.RunId, "train"))
         {

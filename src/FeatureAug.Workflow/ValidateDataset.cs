@@ -4,7 +4,10 @@ using FeatureAug.Workflow.Storage;
 
 namespace FeatureAug.Workflow;
 
-/// <summary>Class counts and image shape of a validated data set.</summary>
+/// <summary>
+/// Class counts and image shape of a validated data set. TrainCounts are of the images Phase I and Phase II train on
+/// (the validation images held out); ValidationSource says where validation came from (<see cref="ValidationSplit"/>).
+/// </summary>
 public sealed record DatasetSummary(
     string Name,
     IReadOnlyList<string> Classes,
@@ -14,7 +17,13 @@ public sealed record DatasetSummary(
     int Height,
     int Width,
     float[] Mean,
-    float[] Std);
+    float[] Std,
+    int[] ValidationCounts,
+    string ValidationSource)
+{
+    /// <summary>Whether the run has validation images to choose on.</summary>
+    public bool HasValidation => ValidationCounts.Sum() > 0;
+}
 
 /// <summary>
 /// Step 1: loads the data set, checks class counts and the split, and records what later steps need
@@ -30,15 +39,16 @@ public sealed class ValidateDatasetActivity(RunWorkspace workspace, StageService
 
     protected override async Task<DatasetSummary> ComputeAsync(RunRequest input, CancellationToken cancellationToken)
     {
-        var split = await workspace.LoadDatasetAsync(input.Dataset, cancellationToken);
-        var summary = Summarise(split, input);
+        var data = await workspace.LoadRunDataAsync(input, cancellationToken);
+        var summary = Summarise(data, input);
         await workspace.Store.WriteJsonAsync(new RunLayout(input.RunId).DatasetSummary, summary, cancellationToken);
         return summary;
     }
 
     /// <summary>Checks what the algorithm needs of the data and returns its summary.</summary>
-    public static DatasetSummary Summarise(DatasetSplit split, RunRequest request)
+    public static DatasetSummary Summarise(RunData data, RunRequest request)
     {
+        var split = data.Split;
         var train = split.Train;
         var test = split.Test;
         if (train.NumClasses < 2)
@@ -51,10 +61,15 @@ public sealed class ValidateDatasetActivity(RunWorkspace workspace, StageService
             throw new InvalidRunInputException($"dataset: {split.Name} has no test images to evaluate on.");
         if (test.NumClasses != train.NumClasses || test.Channels != train.Channels || test.Height != train.Height || test.Width != train.Width)
             throw new InvalidRunInputException($"dataset: test set ({test.NumClasses} classes, {test.Channels}x{test.Height}x{test.Width}) does not match the training set ({train.NumClasses} classes, {train.Channels}x{train.Height}x{train.Width}).");
+        var validation = split.Validation;
+        if (validation is not null && (validation.NumClasses != train.NumClasses || validation.Channels != train.Channels || validation.Height != train.Height || validation.Width != train.Width))
+            throw new InvalidRunInputException($"dataset: validation set ({validation.NumClasses} classes, {validation.Channels}x{validation.Height}x{validation.Width}) does not match the training set ({train.NumClasses} classes, {train.Channels}x{train.Height}x{train.Width}).");
+        var validationCounts = validation?.ClassCounts() ?? new int[train.NumClasses];
         // The request was checked where it was made; what needs the data is checked here, once.
-        RunRequestValidation.ThrowIfAny(RunRequestValidation.ProblemsWithClassCount(request, train.NumClasses));
+        RunRequestValidation.ThrowIfAny(RunRequestValidation.ProblemsWithData(request, train.NumClasses, validationCounts.Sum() > 0));
+        // Normalisation from the images Phase I trains on, never from validation or test.
         var normalization = Normalization.FromDataset(train);
         return new DatasetSummary(split.Name, train.ClassNames.ToArray(), trainCounts, test.ClassCounts(),
-            train.Channels, train.Height, train.Width, normalization.Mean, normalization.Std);
+            train.Channels, train.Height, train.Width, normalization.Mean, normalization.Std, validationCounts, data.ValidationSource);
     }
 }

@@ -1,3 +1,4 @@
+using FeatureAug.Core.Data;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Training;
 using FeatureAug.Workflow.Inputs;
@@ -24,7 +25,8 @@ public sealed class FeatureAugOrchestratorTests
 
     private static readonly DatasetSummary Dataset = new(
         "fashion-mnist-lt", Enumerable.Range(0, 10).Select(c => $"class{c}").ToArray(),
-        [500, 300, 200, 120, 80, 50, 30, 20, 12, 5], Enumerable.Repeat(100, 10).ToArray(), 1, 28, 28, [0.29f], [0.35f]);
+        [500, 300, 200, 120, 80, 50, 30, 20, 12, 5], Enumerable.Repeat(100, 10).ToArray(), 1, 28, 28, [0.29f], [0.35f],
+        Enumerable.Repeat(5, 10).ToArray(), ValidationSplit.FromTraining);
 
     // The only place that names the plan record's type.
     private static readonly PlannedAugmentation Plan = new(

@@ -63,5 +63,8 @@ public sealed class ImageDataset
     }
 }
 
-/// <summary>A training set and a test set with the same classes and image shape.</summary>
-public sealed record DatasetSplit(string Name, ImageDataset Train, ImageDataset Test);
+/// <summary>
+/// A training set and a test set with the same classes and image shape, and the validation set when the data set
+/// brings its own (an image folder's val/); <see cref="ValidationSplit"/> holds one out of the training set otherwise.
+/// </summary>
+public sealed record DatasetSplit(string Name, ImageDataset Train, ImageDataset Test, ImageDataset? Validation = null);

@@ -9,7 +9,8 @@ namespace FeatureAug.Core.Data;
 public sealed record ImageFolderOptions(int? Size = null, int Channels = 3);
 
 /// <summary>
-/// Reads <c>DIR/train/&lt;class&gt;/*</c> and <c>DIR/test/&lt;class&gt;/*</c> (torchvision ImageFolder layout).
+/// Reads <c>DIR/train/&lt;class&gt;/*</c> and <c>DIR/test/&lt;class&gt;/*</c> (torchvision ImageFolder layout), and
+/// <c>DIR/val/&lt;class&gt;/*</c> as the validation split when that folder exists.
 /// Class indices follow the ordinal order of the folder names; images within a class are read in
 /// ordinal file-name order. Names starting with '.' (e.g. .DS_Store, .ipynb_checkpoints) are skipped.
 /// Every other file must be an image SkiaSharp can decode (PNG, JPEG, BMP, ...).
@@ -42,7 +43,18 @@ public static class ImageFolderReader
 
         var train = ReadImages(trainDir, trainClasses, options, requiredShape: null);
         var test = ReadImages(testDir, trainClasses, options, requiredShape: (train.Height, train.Width));
-        return new DatasetSplit("imagefolder", train, test);
+        // An optional val/ folder is the validation split; a class may be absent there (it then has no validation image).
+        string valDir = Path.Combine(dir, "val");
+        ImageDataset? validation = null;
+        if (Directory.Exists(valDir))
+        {
+            var valClasses = ListClasses(valDir);
+            var unknown = valClasses.Except(trainClasses).ToArray();
+            if (unknown.Length > 0)
+                throw new DatasetFormatException(valDir, $"val classes not in train: [{string.Join(", ", unknown)}]");
+            validation = ReadImages(valDir, trainClasses, options, requiredShape: (train.Height, train.Width), missingClassesAllowed: true);
+        }
+        return new DatasetSplit("imagefolder", train, test, validation);
     }
 
     private static string[] ListClasses(string splitDir)
@@ -60,12 +72,13 @@ public static class ImageFolderReader
     }
 
     private static ImageDataset ReadImages(
-        string splitDir, string[] classes, ImageFolderOptions options, (int Height, int Width)? requiredShape)
+        string splitDir, string[] classes, ImageFolderOptions options, (int Height, int Width)? requiredShape, bool missingClassesAllowed = false)
     {
         var files = new List<(string Path, int Label)>();
         for (int label = 0; label < classes.Length; label++)
         {
             string classDir = Path.Combine(splitDir, classes[label]);
+            if (missingClassesAllowed && !Directory.Exists(classDir)) continue;
             var classFiles = Directory.GetFiles(classDir)
                 .Where(path => !Path.GetFileName(path).StartsWith('.'))
                 .Order(StringComparer.Ordinal)

@@ -43,6 +43,24 @@ public sealed class AugmentationPlan
     public int[] TailDrawSamples { get; }
     /// <summary>The view of each entry of <see cref="TailDrawSamples"/> (0 without extra views).</summary>
     public int[] TailDrawViews { get; }
+    /// <summary>
+    /// Where the defaults were adapted to this data set (N_f for fewer than 4 classes, the head limited to C - 1
+    /// classes), in words for the report; empty when the options applied as they are.
+    /// </summary>
+    public IReadOnlyList<string> Adaptations
+    {
+        get
+        {
+            var adaptations = new List<string>();
+            int classes = ClassCounts.Length, nf = Options.EffectiveNf(classes);
+            if (Options.Nf is null && nf != FsaOptions.DefaultNf)
+                adaptations.Add($"N_f = {nf}: the paper's {FsaOptions.DefaultNf} confusing classes per tail class need at least {FsaOptions.DefaultNf + 1} classes, this data set has {classes}.");
+            if (Split.HeadCapped)
+                adaptations.Add($"The head holds {Split.HeadClasses.Length} of {classes} classes: h_r {Options.HeadRatio.ToString(System.Globalization.CultureInfo.InvariantCulture)} would put every class in the head and leave nothing to augment.");
+            return adaptations;
+        }
+    }
+
     /// <summary>Tail classes that hold at least one training sample (the ones that get a bank).</summary>
     public IEnumerable<int> FusedClasses => Split.TailClasses.Where(c => ClassCounts[c] > 0);
 
@@ -63,7 +81,7 @@ public sealed class AugmentationPlan
         if (meanScores.Length != classCounts.Length)
             throw new ArgumentException($"Mean scores have {meanScores.Length} rows for {classCounts.Length} classes.", nameof(meanScores));
         var split = ClassSplit.FromCounts(classCounts, options.HeadRatio);
-        var confusing = Fsa.ConfusingClasses.Rank(meanScores, split.TailClasses, options.Nf, options.ConfusingHeadOnly, split.HeadClasses);
+        var confusing = Fsa.ConfusingClasses.Rank(meanScores, split.TailClasses, options.EffectiveNf(classCounts.Length), options.ConfusingHeadOnly, split.HeadClasses);
         return Build(classCounts, split, confusing, options, seed);
     }
 
@@ -91,10 +109,10 @@ public sealed class AugmentationPlan
                 + $"{options.HeadRatio} is [{string.Join(", ", split.TailClasses)}]: they were ranked for other counts or options.", nameof(confusingClasses));
         foreach (var (tailClass, ranked) in confusingClasses)
         {
-            if (ranked is null || ranked.Length > options.Nf
+            if (ranked is null || ranked.Length > options.EffectiveNf(classCounts.Length)
                 || ranked.Any(c => c < 0 || c >= classCounts.Length || c == tailClass) || ranked.Distinct().Count() != ranked.Length)
                 throw new ArgumentException(
-                    $"Confusing classes of tail class {tailClass} must be at most {options.Nf} distinct other classes in 0..{classCounts.Length - 1}, "
+                    $"Confusing classes of tail class {tailClass} must be at most {options.EffectiveNf(classCounts.Length)} distinct other classes in 0..{classCounts.Length - 1}, "
                     + $"got [{string.Join(", ", ranked ?? [])}].", nameof(confusingClasses));
         }
         return Build(classCounts, split, confusingClasses, options, seed);

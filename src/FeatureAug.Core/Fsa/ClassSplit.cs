@@ -5,8 +5,9 @@ public sealed record ClassSplit(int[] HeadClasses, int[] TailClasses)
 {
     /// <summary>
     /// Sorts classes by training count, largest first (ties by class index), and takes as head the smallest
-    /// prefix whose share of all training samples is at least <paramref name="headRatio"/>; the rest are tail.
-    /// Both lists are returned in ascending class order.
+    /// prefix whose share of all training samples is at least <paramref name="headRatio"/>; the rest are tail. With two
+    /// or more classes the head holds at most C - 1 of them, so there is always a tail to augment (<see cref="HeadCapped"/>
+    /// says when that limit, not h_r, ended the head). Both lists are returned in ascending class order.
     /// </summary>
     public static ClassSplit FromCounts(int[] trainCounts, double headRatio)
     {
@@ -23,12 +24,16 @@ public sealed record ClassSplit(int[] HeadClasses, int[] TailClasses)
         int headSize = 0;
         // Integer comparison prefix >= h_r * total, with a little slack for h_r * total computed in floating point.
         double needed = headRatio * total - 1e-9 * total;
-        while (headSize < bySize.Length && prefix < needed)
+        int maxHead = Math.Max(1, bySize.Length - 1);
+        while (headSize < maxHead && prefix < needed)
             prefix += trainCounts[bySize[headSize++]];
         var head = bySize[..headSize].Order().ToArray();
         var tail = bySize[headSize..].Order().ToArray();
-        return new ClassSplit(head, tail);
+        return new ClassSplit(head, tail) { HeadCapped = bySize.Length > 1 && prefix < needed };
     }
+
+    /// <summary>Whether h_r alone would have put every class in the head and the C - 1 limit ended it instead.</summary>
+    public bool HeadCapped { get; init; }
 
     public bool IsHead(int classId) => Array.IndexOf(HeadClasses, classId) >= 0;
 }

@@ -30,8 +30,17 @@ public sealed record FsaOptions
     /// <summary>N_a (--na): fused features per real tail sample in a Phase-II batch.</summary>
     public int Na { get; init; } = 3;
 
-    /// <summary>N_f (--nf): confusing classes per tail class.</summary>
-    public int Nf { get; init; } = 3;
+    /// <summary>
+    /// N_f (--nf): confusing classes per tail class. Null (the default) means the paper's 3, or C - 1 where a data set
+    /// has fewer than 4 classes (<see cref="EffectiveNf"/>); a value given explicitly is used as it is, or refused.
+    /// </summary>
+    public int? Nf { get; init; }
+
+    /// <summary>The paper's N_f.</summary>
+    public const int DefaultNf = 3;
+
+    /// <summary>N_f for <paramref name="classCount"/> classes: the explicit value, else min(3, C - 1).</summary>
+    public int EffectiveNf(int classCount) => Nf ?? Math.Max(1, Math.Min(DefaultNf, classCount - 1));
 
     /// <summary>N_t (--nt): real tail samples per Phase-II batch; the batch holds 2 N_t (1 + N_a) features.</summary>
     public int Nt { get; init; } = 16;
@@ -43,8 +52,21 @@ public sealed record FsaOptions
     /// </summary>
     public int FineTuneIterations { get; init; } = 6400;
 
-    /// <summary>Phase-II SGD learning rate (--finetune-lr), fixed; paper: 0.001.</summary>
+    /// <summary>
+    /// Phase-II SGD learning rate (--finetune-lr) of the warm-started heads (FSA, No-Aug, cRT, LWS, Balanced Softmax)
+    /// when no validation split chooses one; paper: 0.001.
+    /// </summary>
     public double FineTuneLearningRate { get; init; } = 0.001;
+
+    /// <summary>Learning rate of the re-initialised cRT (--crt-reinit-lr) when no validation split chooses one (Kang et al. use 0.2 at batch 512).</summary>
+    public double CrtReinitLearningRate { get; init; } = 0.1;
+
+    /// <summary>
+    /// Learning rates every trained head is tried at when the run has a validation split (--finetune-lr-grid); each
+    /// training keeps its head after 1/4, 1/2 and all of the iterations, and validation picks the rate and the
+    /// iterations, by the same rule for every method, FSA included.
+    /// </summary>
+    public double[] LearningRateGrid { get; init; } = [0.001, 0.01, 0.1];
 
     /// <summary>
     /// Phase-II SGD momentum. The paper says only "SGD"; 0.9 is the momentum of its Phase-I schedule and of cRT
@@ -52,8 +74,14 @@ public sealed record FsaOptions
     /// </summary>
     public double FineTuneMomentum { get; init; } = 0.9;
 
-    /// <summary>tau of the tau-norm baseline: rows of W are divided by ||w_c||^tau (Kang et al.; 1 = full normalisation).</summary>
+    /// <summary>
+    /// tau of the tau-norm baseline without a validation split: rows of W are divided by ||w_c||^tau (Kang et al.;
+    /// 1 = full normalisation). With one, tau is chosen on it from 0, 0.1, ..., 1.
+    /// </summary>
     public double TauNorm { get; init; } = 1.0;
+
+    /// <summary>tau of post-hoc logit adjustment without a validation split (Menon et al.'s default 1). With one, tau is chosen from 0, 0.25, ..., 2.</summary>
+    public double LogitAdjustTau { get; init; } = 1.0;
 
     /// <summary>V (--views): randomly augmented views per training image extracted besides the clean one (0 = the paper).</summary>
     public int Views { get; init; }
@@ -116,13 +144,17 @@ public sealed record FsaOptions
         Check(!(TauG > TauS), "tauG", $"must not exceed tau_s ({TauS}), got {TauG}.");
         Check(HeadRatio > 0 && HeadRatio <= 1, "headRatio", $"must lie in (0, 1], got {HeadRatio}.");
         Check(Na >= 1, "na", $"must be at least 1, got {Na}.");
-        Check(Nf >= 1, "nf", $"must be at least 1, got {Nf}.");
-        Check(Nf < classCount, "nf", $"must be below the class count {classCount}, got {Nf}.");
+        Check(!(Nf < 1), "nf", $"must be at least 1, got {Nf}.");
+        Check(!(Nf >= classCount), "nf", $"must be below the class count {classCount}, got {Nf}.");
         Check(Nt >= 1, "nt", $"must be at least 1, got {Nt}.");
         Check(FineTuneIterations >= 1, "fineTuneIterations", $"must be at least 1, got {FineTuneIterations}.");
         Check(FineTuneLearningRate > 0 && !double.IsInfinity(FineTuneLearningRate), "fineTuneLearningRate", $"must be a positive number, got {FineTuneLearningRate}.");
         Check(FineTuneMomentum >= 0 && FineTuneMomentum < 1, "fineTuneMomentum", $"must lie in [0, 1), got {FineTuneMomentum}.");
+        Check(CrtReinitLearningRate > 0 && !double.IsInfinity(CrtReinitLearningRate), "crtReinitLearningRate", $"must be a positive number, got {CrtReinitLearningRate}.");
+        Check(LearningRateGrid is { Length: > 0 } && LearningRateGrid.All(r => r > 0 && !double.IsInfinity(r)), "learningRateGrid",
+            $"must list one or more positive numbers, got [{string.Join(", ", LearningRateGrid ?? [])}].");
         Check(TauNorm >= 0 && !double.IsInfinity(TauNorm), "tauNorm", $"must be a finite number >= 0, got {TauNorm}.");
+        Check(LogitAdjustTau >= 0 && !double.IsInfinity(LogitAdjustTau), "logitAdjustTau", $"must be a finite number >= 0, got {LogitAdjustTau}.");
         Check(Views >= 0, "views", $"must be 0 or more, got {Views}.");
         Check(Enum.IsDefined(HeadSampling), "headSampling", $"must be uniform or classBalanced, got {HeadSampling}.");
         Check(Enum.IsDefined(TailSampling), "tailSampling", $"must be uniform or classBalanced, got {TailSampling}.");

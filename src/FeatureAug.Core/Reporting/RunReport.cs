@@ -7,7 +7,8 @@ namespace FeatureAug.Core.Reporting;
 
 /// <summary>
 /// Everything a run reports, serialised as report.json (camelCase, accuracies as fractions).
-/// Method keys are the stable keys of <see cref="HeadMethods.Key"/>: ce, noAug, crt, tauNorm, fsa.
+/// Method keys are the stable keys of <see cref="HeadMethods.Key"/>. Each method is measured on the validation split
+/// (which chose its configuration and the <see cref="Candidate"/>) and on the test set (reported, never chosen on).
 /// </summary>
 public sealed record RunReport
 {
@@ -20,6 +21,10 @@ public sealed record RunReport
     public required IReadOnlyDictionary<string, MethodResult> Methods { get; init; }
     public required IReadOnlyDictionary<string, double> Timings { get; init; }
     public PromotionSection? Promotion { get; init; }
+    /// <summary>The head the run puts forward and exports, and why.</summary>
+    public CandidateSection? Candidate { get; init; }
+    /// <summary>Where the defaults were adapted to the data set (see <see cref="AugmentationPlan.Adaptations"/>).</summary>
+    public IReadOnlyList<string> Adaptations { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
@@ -37,7 +42,8 @@ public sealed record RunReport
     public static RunReport Create(
         string runId, DatasetSection dataset, ModelSection model, SplitSection split,
         IReadOnlyDictionary<int, int[]> confusingClasses, IReadOnlyDictionary<int, int> fusedPerClass, double? reuseFactor, int fallbacks,
-        FsaOptions fsa, IReadOnlyDictionary<string, ClassificationMetrics> methods, IReadOnlyDictionary<string, double> timings)
+        FsaOptions fsa, IReadOnlyDictionary<string, MethodScores> methods, IReadOnlyDictionary<string, double> timings,
+        CandidateSection? candidate = null, IReadOnlyList<string>? adaptations = null)
     {
         ArgumentNullException.ThrowIfNull(fsa);
         var warnings = new List<string>();
@@ -54,9 +60,11 @@ public sealed record RunReport
             Split = split,
             ConfusingClasses = confusingClasses.ToDictionary(kv => Key(kv.Key), kv => kv.Value),
             Fusion = new FusionSection(fusedPerClass.ToDictionary(kv => Key(kv.Key), kv => kv.Value), reuseFactor ?? 0, fallbacks),
-            Methods = methods.ToDictionary(kv => kv.Key, kv => MethodResult.From(kv.Value)),
+            Methods = methods.ToDictionary(kv => kv.Key, kv => MethodResult.From(kv.Value.Test, kv.Value.Validation, kv.Value.Configuration)),
             Timings = timings,
             Warnings = warnings,
+            Candidate = candidate,
+            Adaptations = adaptations ?? Array.Empty<string>(),
         };
     }
 
@@ -67,7 +75,21 @@ public sealed record RunReport
         ?? throw new InvalidDataException("report.json is empty.");
 }
 
-public sealed record DatasetSection(string Name, IReadOnlyList<string> Classes, int[] TrainCounts, int[] TestCounts);
+/// <summary>The data set: TrainCounts exclude the validation images, ValidationSource says where those came from.</summary>
+public sealed record DatasetSection(string Name, IReadOnlyList<string> Classes, int[] TrainCounts, int[] TestCounts)
+{
+    public int[] ValidationCounts { get; init; } = [];
+    public string ValidationSource { get; init; } = "none";
+}
+
+/// <summary>One method's figures as a run measured them: on the test set, on validation (when the run has one), and how its head was chosen.</summary>
+public sealed record MethodScores(ClassificationMetrics Test, ClassificationMetrics? Validation, HeadConfiguration? Configuration);
+
+/// <summary>
+/// The head a run puts forward: <see cref="Method"/>, chosen by <see cref="ChosenBy"/> ("validation": best balanced
+/// accuracy there; "request": named by the run's promote setting), in words in <see cref="Reason"/>.
+/// </summary>
+public sealed record CandidateSection(string Method, string ChosenBy, string Reason);
 
 public sealed record ModelSection(string Architecture, long Parameters, int Epochs, string Device);
 
@@ -78,10 +100,22 @@ public sealed record FusionSection(IReadOnlyDictionary<string, int> BankSizes, d
 
 public sealed record PromotionSection(string ModelName, double? ChampionTop1, double ChallengerTop1, double Margin, bool Promoted, string Reason);
 
-/// <summary>Accuracy figures of one method, as fractions; many/medium/few null where no class falls in the group.</summary>
+/// <summary>
+/// Accuracy figures of one method on the test set, as fractions; many/medium/few null where no class falls in the
+/// group. ValidationTop1 and ValidationTailTop1: balanced accuracy on the validation split (null without one).
+/// </summary>
 public sealed record MethodResult(
     double Top1, double HeadTop1, double TailTop1, double? Many, double? Medium, double? Few, double[] PerClass)
 {
-    public static MethodResult From(ClassificationMetrics metrics) =>
-        new(metrics.Top1, metrics.HeadTop1, metrics.TailTop1, metrics.Many, metrics.Medium, metrics.Few, metrics.PerClass);
+    public double? ValidationTop1 { get; init; }
+    public double? ValidationTailTop1 { get; init; }
+    public HeadConfiguration? Configuration { get; init; }
+
+    public static MethodResult From(ClassificationMetrics metrics, ClassificationMetrics? validation = null, HeadConfiguration? configuration = null) =>
+        new(metrics.Top1, metrics.HeadTop1, metrics.TailTop1, metrics.Many, metrics.Medium, metrics.Few, metrics.PerClass)
+        {
+            ValidationTop1 = validation?.Top1,
+            ValidationTailTop1 = validation?.TailTop1,
+            Configuration = configuration,
+        };
 }

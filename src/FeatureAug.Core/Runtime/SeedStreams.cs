@@ -19,6 +19,11 @@ internal static class SeedStreams
     public const int NoAugSchedule = 3_000;
     public const int CrtSchedule = 4_000;
     public const int Fusion = 5_000;
+    public const int ValidationSplit = 6_000;
+    public const int CrtReinitSchedule = 7_000;
+    public const int CrtReinitInit = 7_500;
+    public const int BalancedSoftmaxSchedule = 8_000;
+    public const int LwsSchedule = 9_000;
 
     private const ulong Golden = 0x9E3779B97F4A7C15UL;
     private const ulong Mix1 = 0xBF58476D1CE4E5B9UL;

@@ -51,6 +51,12 @@ public sealed record DatasetManifest
     /// <summary>full or rebalance; default: rebalance when the model has a champion or a registered backbone, else full.</summary>
     public string? Mode { get; init; }
 
+    /// <summary>
+    /// Share of every training class held out as the validation split that chooses each method's configuration and
+    /// the promoted head, in [0, 1); default 0.1. An ImageFolder data set with a val/ folder uses that instead.
+    /// </summary>
+    public double ValFraction { get; init; } = new DatasetReference().ValFraction;
+
     /// <summary>Parses the manifest, reporting every structural problem in <paramref name="errors"/>; null when there was one.</summary>
     public static DatasetManifest? Parse(ReadOnlySpan<byte> utf8Json, FieldErrors errors) =>
         StrictJson.Parse<DatasetManifest>(utf8Json, errors);
@@ -98,6 +104,8 @@ public sealed record DatasetManifest
                 break;
         }
 
+        if (!(ValFraction >= 0 && ValFraction < 1))
+            errors.Add("valFraction", $"must lie in [0, 1), got {ValFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         if (Mode is not null and not ("full" or "rebalance"))
             errors.Add("mode", $"must be full or rebalance, got '{Mode}'.");
         if (Paths.Count == 0)
@@ -126,7 +134,8 @@ public sealed record DatasetManifest
         Kind: CatalogKind,
         StoreName: Name,
         ImageSize: Format == "imagefolder" ? ImageSize : null,
-        Channels: Channels);
+        Channels: Channels,
+        ValFraction: ValFraction);
 
     /// <summary>The artifact path a listed entry refers to, without a folder's trailing '/'.</summary>
     public string ArtifactPathOf(string listedPath) =>

@@ -27,7 +27,14 @@ public sealed record ChampionPointer(
     string ModelPath,
     string Method,
     double Top1,
-    DateTimeOffset PromotedUtc);
+    DateTimeOffset PromotedUtc)
+{
+    /// <summary>How the head was made ("lr 0.01, 3200 iterations (best of 9 on validation)"); null for older records.</summary>
+    public string? Configuration { get; init; }
+
+    /// <summary>Why the run put this head forward (best on validation, or named by the request); null for older records.</summary>
+    public string? ChosenBecause { get; init; }
+}
 
 /// <summary>The champion's balanced accuracy measured on the challenger's held-out data.</summary>
 public sealed record ChampionEvaluation(string RunId, double Top1);

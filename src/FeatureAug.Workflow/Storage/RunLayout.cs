@@ -39,6 +39,9 @@ public sealed class RunLayout
 
     public string Plan => ArtifactPath.Combine(Features, "plan.json");
 
+    /// <summary>Pooled features and labels of the validation split (written by extraction shard 0; absent without validation).</summary>
+    public string ValidationFeatures => At("validation-features.safetensors");
+
     public string PlanInputs => ArtifactPath.Combine(Features, "plan-inputs.json");
 
     /// <summary>Fusion banks, one per tail class, each with its statistics.</summary>

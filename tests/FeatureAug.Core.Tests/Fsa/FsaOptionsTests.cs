@@ -12,7 +12,11 @@ public class FsaOptionsTests
         Assert.Equal(0.2, options.TauG);
         Assert.Equal(0.9, options.HeadRatio);
         Assert.Equal(3, options.Na);
-        Assert.Equal(3, options.Nf);
+        Assert.Null(options.Nf);
+        Assert.Equal(3, options.EffectiveNf(10));
+        Assert.Equal(new[] { 0.001, 0.01, 0.1 }, options.LearningRateGrid);
+        Assert.Equal(0.1, options.CrtReinitLearningRate);
+        Assert.Equal(1.0, options.LogitAdjustTau);
         Assert.Equal(16, options.Nt);
         Assert.Equal(6400, options.FineTuneIterations);
         Assert.Equal(0.001, options.FineTuneLearningRate);

@@ -1,4 +1,5 @@
 using FeatureAug.Core.Fsa;
+using FeatureAug.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -121,7 +122,7 @@ public class HeadFineTuningTests
     {
         using var pooled = Pooled(Counts, 1, 4, 2);
 
-        var batches = HeadFineTuning.CrtBatches(pooled, Small with { FineTuneIterations = 1000, Views = 0 }, Seed);
+        var batches = HeadFineTuning.CrtBatches(pooled, Small with { FineTuneIterations = 1000, Views = 0 }, Seed, SeedStreams.CrtSchedule);
 
         Assert.Equal(16_000, batches.Labels.Length);
         Assert.Equal(batches.Labels, batches.Rows.Select(r => (long)pooled.Labels[r]));
@@ -234,7 +235,7 @@ public class HeadFineTuningTests
         Assert.True(FsaTestData.Same(phaseOne.Weight, run.Heads[HeadMethod.CrossEntropy].Weight));
         using var tauNorm = HeadFineTuning.TauNormalized(phaseOne, 1.0);
         Assert.True(FsaTestData.Same(tauNorm.Weight, run.Heads[HeadMethod.TauNorm].Weight));
-        Assert.All(new[] { HeadMethod.NoAug, HeadMethod.Crt, HeadMethod.Fsa }, m => Assert.Equal(50, run.Losses[m].Length));
+        Assert.All(HeadMethods.Trained, m => Assert.Equal(50, run.Selected[m].Configuration.Iterations));
         Assert.False(FsaTestData.Same(phaseOne.Weight, run.Heads[HeadMethod.Fsa].Weight));
     }
 }

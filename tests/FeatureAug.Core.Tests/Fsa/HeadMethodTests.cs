@@ -9,9 +9,12 @@ public class HeadMethodTests
     public void KeysAreTheStoredNamesInReportOrder()
     {
         // File names (heads/<key>.safetensors) and report.json keys of stored runs: never to change.
-        Assert.Equal(new[] { "ce", "noAug", "crt", "tauNorm", "fsa" }, HeadMethods.Keys);
-        Assert.Equal(new[] { "CE", "No-Aug", "cRT", "tau-norm", "FSA" }, HeadMethods.All.Select(m => m.Display()));
+        Assert.Equal(new[] { "ce", "noAug", "crt", "crtReinit", "tauNorm", "lws", "logitAdjust", "balancedSoftmax", "fsa" }, HeadMethods.Keys);
+        Assert.Equal(new[] { "CE", "No-Aug", "cRT", "cRT (re-init)", "tau-norm", "LWS", "logit adj.", "Balanced Softmax", "FSA" },
+            HeadMethods.All.Select(m => m.Display()));
         Assert.Equal(Enum.GetValues<HeadMethod>(), HeadMethods.All);
+        // Every method is exactly one of: the Phase-I FC, trained in Phase II, or made post hoc.
+        Assert.Equal(HeadMethods.All.Order(), HeadMethods.Trained.Concat(HeadMethods.PostHoc).Append(HeadMethod.CrossEntropy).Order());
     }
 
     [Fact]
@@ -32,6 +35,6 @@ public class HeadMethodTests
         Assert.All(HeadMethods.All, m => Assert.Equal(m, HeadMethods.FromKey(m.Key())));
         Assert.False(HeadMethods.TryFromKey("FSA", out _));   // case-sensitive, as file names are
         Assert.False(HeadMethods.TryFromKey(null, out _));
-        Assert.Contains("ce, noAug, crt, tauNorm, fsa", Assert.Throws<ArgumentException>(() => HeadMethods.FromKey("mse")).Message);
+        Assert.Contains("ce, noAug, crt, crtReinit, tauNorm, lws, logitAdjust, balancedSoftmax, fsa", Assert.Throws<ArgumentException>(() => HeadMethods.FromKey("mse")).Message);
     }
 }

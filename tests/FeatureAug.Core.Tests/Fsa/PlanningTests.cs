@@ -23,7 +23,11 @@ public class PlanningTests
         Assert.Equal(new[] { 0, 2 }, ClassSplit.FromCounts(counts, 0.5).HeadClasses);
         Assert.Equal(new[] { 0, 1, 2 }, ClassSplit.FromCounts(counts, 0.8).HeadClasses);         // 95/110 = 0.86: class 1 before 3
         Assert.Equal(new[] { 3 }, ClassSplit.FromCounts(counts, 0.8).TailClasses);
-        Assert.Empty(ClassSplit.FromCounts(counts, 1.0).TailClasses);
+        // h_r 1 would take every class; the head stops at C - 1 so the smallest class is left to augment.
+        var all = ClassSplit.FromCounts(counts, 1.0);
+        Assert.Equal(new[] { 3 }, all.TailClasses);
+        Assert.True(all.HeadCapped);
+        Assert.False(ClassSplit.FromCounts(counts, 0.8).HeadCapped);
     }
 
     [Fact]
@@ -183,9 +187,10 @@ public class PlanningTests
     [Fact]
     public void APlanWithoutTailSamplesIsRefused()
     {
+        // The only tail class has no training sample, so FSA has nothing to fuse from.
         var meanScores = new[] { new[] { 0.5, 0.5 }, new[] { 0.5, 0.5 } };
         var error = Assert.Throws<InvalidOperationException>(() =>
-            AugmentationPlan.Create(new[] { 10, 10 }, meanScores, new FsaOptions { HeadRatio = 1.0, Nf = 1 }, seed: 0));
+            AugmentationPlan.Create(new[] { 10, 0 }, meanScores, new FsaOptions { HeadRatio = 1.0, Nf = 1 }, seed: 0));
         Assert.Contains("No tail samples", error.Message);
     }
 }

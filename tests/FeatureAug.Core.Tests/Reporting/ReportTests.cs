@@ -37,7 +37,7 @@ public class ReportTests
         var report = RunReport.Create("run-1", sample.Dataset, sample.Model, sample.Split,
             new Dictionary<int, int[]> { [1] = [0, 2], [2] = [1, 0] }, new Dictionary<int, int> { [1] = 40, [2] = 12 },
             reuseFactor: 1.25, fallbacks: 3, new FsaOptions { TauS = 0.7, TauG = 0.3 },
-            new Dictionary<string, ClassificationMetrics> { [HeadMethod.CrossEntropy.Key()] = ce }, sample.Timings);
+            new Dictionary<string, MethodScores> { [HeadMethod.CrossEntropy.Key()] = new(ce, null, null) }, sample.Timings);
 
         Assert.Equal(new[] { "1", "2" }, report.ConfusingClasses.Keys);
         Assert.Equal(new[] { 0, 2 }, report.ConfusingClasses["1"]);
@@ -55,7 +55,7 @@ public class ReportTests
     {
         var sample = SampleReport();
         var report = RunReport.Create("run-1", sample.Dataset, sample.Model, sample.Split, new Dictionary<int, int[]>(),
-            new Dictionary<int, int>(), reuseFactor: null, fallbacks: 0, new FsaOptions(), new Dictionary<string, ClassificationMetrics>(), sample.Timings);
+            new Dictionary<int, int>(), reuseFactor: null, fallbacks: 0, new FsaOptions(), new Dictionary<string, MethodScores>(), sample.Timings);
 
         Assert.Empty(report.Warnings);
         Assert.Equal(0, report.Fusion!.ReuseFactor);

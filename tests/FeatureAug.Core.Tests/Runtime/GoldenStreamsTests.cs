@@ -85,8 +85,8 @@ public class GoldenStreamsTests
         var fsaBalanced = HeadFineTuning.FsaBatches(twoViews, balancedPlan, BankSizing.PlannedSizes(balancedPlan), out _);
         var noAug = HeadFineTuning.NoAugBatches(twoViews, plan.Split, options, seed);
         var noAugOneView = HeadFineTuning.NoAugBatches(oneView, plan.Split, options with { Views = 0 }, seed: 7);
-        var crt = HeadFineTuning.CrtBatches(twoViews, options, seed);
-        var crtOneView = HeadFineTuning.CrtBatches(oneView, options with { Views = 0 }, seed: int.MaxValue);
+        var crt = HeadFineTuning.CrtBatches(twoViews, options, seed, SeedStreams.CrtSchedule);
+        var crtOneView = HeadFineTuning.CrtBatches(oneView, options with { Views = 0 }, seed: int.MaxValue, SeedStreams.CrtSchedule);
 
         Assert.Equal(("7ff1c676eb869c3d", "5c3f359b26b47637"), (Digest(fsa.Rows), Digest(fsa.Labels)));
         Assert.Equal(("67087aa163d5bd21", "5693f0e3a9c7688f"), (Digest(fsaBalanced.Rows), Digest(fsaBalanced.Labels)));

@@ -6,7 +6,7 @@ using TorchSharp;
 
 namespace FeatureAug.Core.Tests.Evaluation;
 
-public sealed class TestFeaturesTests
+public sealed class EvaluationFeaturesTests
 {
     [Fact]
     public void EveryHeadIsMeasuredOnTheSamePooledFeaturesAsAPredictionWouldBe()
@@ -19,7 +19,7 @@ public sealed class TestFeaturesTests
         int[] headClasses = [0];
         using var head = ClassifierHead.FromLinear(model.Classifier);
 
-        using var test = TestFeatures.Extract(model, data, normalization, batchSize: 3, torch.CPU);
+        using var test = EvaluationFeatures.Extract(model, data, normalization, batchSize: 3, torch.CPU);
         var measured = test.Measure(head, trainCounts, headClasses);
 
         using var pooled = FeatureExtractor.ExtractPooled(model, data, normalization, batchSize: 3, torch.CPU);
