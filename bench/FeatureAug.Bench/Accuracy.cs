@@ -20,8 +20,9 @@ internal sealed record Scores(double ValTop1, double Top1, double Head, double T
 
 /// <summary>
 /// Fashion-MNIST-LT accuracy benchmark: per (IF, seed) Phase I is trained once on 80 % of every class (the other 20 %,
-/// at least one image, is the validation split that chooses Phase-II variants), features are extracted once, and the
-/// baselines and every FSA variant are trained on them and scored on validation and test.
+/// at least one image, is the validation split that chooses every method's settings and the Phase-II variants),
+/// features are extracted once, and the baselines and every FSA variant are trained on them and scored on validation
+/// and test.
 /// </summary>
 internal static class Accuracy
 {
@@ -67,7 +68,7 @@ internal static class Accuracy
         foreach (int seed in seeds)
         {
             var lt = LongTailed.Build(full.Train, imbalance, ImbalanceProfile.Exp);
-            var (train, val) = SplitValidation(lt, valFraction, seed);
+            var (train, val) = ValidationSplit.Stratified(lt, valFraction, seed);
             var counts = train.ClassCounts();
             // Every Phase-I setting is in the cache key, so a cached backbone is never reused under another protocol.
             string settings = Invariant($"{schedule}|{string.Join(",", milestones)}|{warmup}|{lr}|{weightDecay}|{batch}|{cropPadding}|{valFraction}|{threads}")
@@ -98,6 +99,8 @@ internal static class Accuracy
 
             using var phaseOne = ClassifierHead.FromLinear(net.Classifier);
             using var valPooled = FeatureExtractor.ExtractPooled(net, val, normalization, 256, torch.CPU);
+            // Every method's free settings (rates, iterations, tau) are chosen on validation by one rule (HeadSelection).
+            using var validation = EvaluationFeatures.FromPooled(valPooled, val.Labels);
             using var testPooled = FeatureExtractor.ExtractPooled(net, full.Test, normalization, 256, torch.CPU);
             var extracted = new Dictionary<int, ExtractedFeatures>();
             ExtractedFeatures FeaturesWith(int views)
@@ -112,21 +115,21 @@ internal static class Accuracy
             Scores Score(ClassifierHead head, ClassSplit split) =>
                 Evaluate(head, valPooled, val.Labels, testPooled, full.Test.Labels, counts, split);
 
-            // Baselines, once, from the paper's options.
+            // Baselines, once, from the paper's options, each with its settings chosen on validation.
             var clean = FeaturesWith(0);
-            HeadMethod[] baselines = [HeadMethod.CrossEntropy, HeadMethod.TauNorm, HeadMethod.NoAug, HeadMethod.Crt];
+            var baselines = HeadMethods.All.Where(m => m != HeadMethod.Fsa).ToArray();
             AugmentationPlan basePlan;
-            using (var run = FsaRun.Run(clean, phaseOne, paper, seed, baselines))
+            using (var run = FsaRun.Run(clean, phaseOne, paper, seed, baselines, validation))
             {
                 basePlan = run.Plan;
                 foreach (var method in baselines)
                     rows[method.Key()] = Score(run.Heads[method], basePlan.Split);
             }
             foreach (var variant in variants)
-                rows[variant.Name] = RunFsa(FeaturesWith(variant.NeedsViews ? 2 : 0), phaseOne, variant.Apply(paper), seed, Score);
+                rows[variant.Name] = RunFsa(FeaturesWith(variant.NeedsViews ? 2 : 0), phaseOne, variant.Apply(paper), seed, validation, Score);
             if (sweep && imbalance == 100 && seed == seeds[0])
                 foreach (var (name, options) in SweepOptions(paper))
-                    rows[name] = RunFsa(clean, phaseOne, options, seed, Score);
+                    rows[name] = RunFsa(clean, phaseOne, options, seed, validation, Score);
             FusionDiagnostics.Write(clean, basePlan, paper, Path.Combine(output, Invariant($"fused-features-if{imbalance}-s{seed}")));
 
             foreach (var (name, s) in rows)
@@ -192,9 +195,10 @@ internal static class Accuracy
             yield return (Invariant($"sweep:hr={h}"), paper with { HeadRatio = h });
     }
 
-    private static Scores RunFsa(ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, int seed, Func<ClassifierHead, ClassSplit, Scores> score)
+    private static Scores RunFsa(
+        ExtractedFeatures features, ClassifierHead phaseOne, FsaOptions options, int seed, EvaluationFeatures validation, Func<ClassifierHead, ClassSplit, Scores> score)
     {
-        using var run = FsaRun.Run(features, phaseOne, options, seed, [HeadMethod.Fsa]);
+        using var run = FsaRun.Run(features, phaseOne, options, seed, [HeadMethod.Fsa], validation);
         return score(run.Heads[HeadMethod.Fsa], run.Plan.Split);
     }
 
@@ -203,25 +207,6 @@ internal static class Accuracy
         var val = ClassificationMetrics.Compute(head.Predict(valPooled), valLabels, counts, split.HeadClasses);
         var test = ClassificationMetrics.Compute(head.Predict(testPooled), testLabels, counts, split.HeadClasses);
         return new Scores(val.Top1, test.Top1, test.HeadTop1, test.TailTop1, test.Many, test.Medium, test.Few);
-    }
-
-    /// <summary>Seeded per-class hold-out: ceil(fraction n_c) images of class c (at least 1, never all) go to validation.</summary>
-    public static (ImageDataset Train, ImageDataset Validation) SplitValidation(ImageDataset data, double fraction, int seed)
-    {
-        var random = new Random(seed);
-        var train = new List<int>();
-        var val = new List<int>();
-        for (int c = 0; c < data.NumClasses; c++)
-        {
-            var members = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] == c).OrderBy(_ => random.Next()).ToArray();
-            if (members.Length < 2) throw new ArgumentException($"Class {c} has {members.Length} images; a validation split needs at least 2.");
-            int held = Math.Clamp((int)Math.Ceiling(fraction * members.Length), 1, members.Length - 1);
-            val.AddRange(members.Take(held));
-            train.AddRange(members.Skip(held));
-        }
-        train.Sort();
-        val.Sort();
-        return (data.Subset(train), data.Subset(val));
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

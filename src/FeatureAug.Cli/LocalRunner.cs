@@ -58,9 +58,13 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice e
         var result = final.ReadOutputAs<RunResult>()!;
         await store.WriteJsonAsync(new RunLayout(request.RunId).Result, result, cancellationToken);
         await ExportAsync(store, result, outputDirectory, cancellationToken);
-        PrintSummary(await ReadReportAsync(store, result, cancellationToken), outputDirectory);
+        var report = await ReadReportAsync(store, result, cancellationToken);
+        PrintSummary(report, outputDirectory);
         if (result.Promotion is { } promotion)
-            output.WriteLine($"Model {request.ModelName}: {(promotion.Promoted ? "promoted" : "champion kept")} ({promotion.Reason}).");
+        {
+            string head = report.Candidate is { } candidate ? $" the {HeadMethods.FromKey(candidate.Method).Display()} head" : "";
+            output.WriteLine($"Model {request.ModelName}: {(promotion.Promoted ? "promoted" + head : "champion kept over" + head)} ({promotion.Reason}).");
+        }
         return FeatureAugCli.ExitOk;
     }
 
@@ -213,14 +217,23 @@ internal sealed class LocalRunner(WorkflowServiceOptions options, EngineChoice e
     {
         static string Percent(double? v) => v is null ? "-" : (v.Value * 100).ToString("F2", CultureInfo.InvariantCulture);
         output.WriteLine();
-        output.WriteLine($"Balanced test accuracy, {report.Dataset.Name}, {report.Model.Architecture} ({report.Model.Epochs} epochs):");
-        output.WriteLine($"{"method",-10}{"overall",9}{"head",9}{"tail",9}{"many",9}{"medium",9}{"few",9}");
+        int validationImages = report.Dataset.ValidationCounts.Sum();
+        output.WriteLine($"Balanced accuracy, {report.Dataset.Name}, {report.Model.Architecture} ({report.Model.Epochs} epochs): " +
+            (validationImages > 0
+                ? $"validation ({validationImages} images, {report.Dataset.ValidationSource}) chose each head's settings and the candidate; test ({report.Dataset.TestCounts.Sum()} images) is reported only."
+                : $"no validation split; test ({report.Dataset.TestCounts.Sum()} images)."));
+        output.WriteLine($"{"method",-17}{"val",8}{"test",8}{"head",8}{"tail",8}{"many",8}{"medium",8}{"few",8}  chosen with");
         foreach (var method in HeadMethods.All.Where(m => report.Methods.ContainsKey(m.Key())))
         {
             var m = report.Methods[method.Key()];
-            output.WriteLine($"{method.Display(),-10}{Percent(m.Top1),9}{Percent(m.HeadTop1),9}{Percent(m.TailTop1),9}{Percent(m.Many),9}{Percent(m.Medium),9}{Percent(m.Few),9}");
+            string marker = report.Candidate?.Method == method.Key() ? " *" : "";
+            output.WriteLine($"{method.Display(),-17}{Percent(m.ValidationTop1),8}{Percent(m.Top1),8}{Percent(m.HeadTop1),8}{Percent(m.TailTop1),8}" +
+                $"{Percent(m.Many),8}{Percent(m.Medium),8}{Percent(m.Few),8}  {m.Configuration?.Describe() ?? ""}{marker}");
         }
+        if (report.Candidate is { } candidate)
+            output.WriteLine($"* exported and put forward: {HeadMethods.FromKey(candidate.Method).Display()}. {candidate.Reason}");
         output.WriteLine($"Head classes {string.Join(",", report.Split.HeadClasses)}; tail classes {string.Join(",", report.Split.TailClasses)}.");
+        foreach (string adaptation in report.Adaptations) output.WriteLine($"adapted: {adaptation}");
         output.WriteLine("Timings: " + string.Join(", ", report.Timings.Select(t => $"{t.Key} {t.Value.ToString("F1", CultureInfo.InvariantCulture)}")));
         foreach (string warning in report.Warnings) output.WriteLine($"warning: {warning}");
         output.WriteLine($"Report: {Path.Combine(outputDirectory, "report.md")}");

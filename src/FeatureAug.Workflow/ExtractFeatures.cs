@@ -80,21 +80,17 @@ public sealed class ExtractFeaturesActivity(RunWorkspace workspace, RunProgressH
                 ViewsPerSample = features.ViewsPerSample,
             };
         }
-        if (input.ShardIndex == 0) await WriteValidationFeaturesAsync(input, split, device, cancellationToken);
+        // Shard 0 also extracts the validation split's pooled features, once, for every method's choice in Phase II and Evaluate.
+        if (input.ShardIndex == 0 && split.Validation is { Count: > 0 } validationSet)
+        {
+            using var model = await BackboneLoader.LoadAsync(workspace, input.Backbone, input.Dataset.Channels, input.Dataset.Classes.Count, cancellationToken);
+            using var validation = EvaluationFeatures.Extract(model, validationSet, new Normalization(input.Dataset.Mean, input.Dataset.Std), request.Training.BatchSize, device);
+            using var scratch = workspace.NewScratchDirectory(request.RunId, "validation");
+            string file = scratch.File("validation.safetensors");
+            validation.Save(file);
+            await workspace.Store.UploadFromFileAsync(new RunLayout(request.RunId).ValidationFeatures, file, cancellationToken);
+        }
         await workspace.Store.WriteJsonAsync(new RunLayout(request.RunId).ExtractPart(input.ShardIndex), part, cancellationToken);
         return new ExtractResult(input.ShardIndex, globalIndex.Length, stopwatch.Elapsed.TotalSeconds, prefix);
-    }
-
-    /// <summary>Shard 0 also extracts the validation split's pooled features once, for every method's choice in Phase II and Evaluate.</summary>
-    private async Task WriteValidationFeaturesAsync(ExtractInput input, RunData data, TorchSharp.torch.Device device, CancellationToken cancellationToken)
-    {
-        if (data.Validation is not { Count: > 0 } validationSet) return;
-        var request = input.Request;
-        using var model = await BackboneLoader.LoadAsync(workspace, input.Backbone, input.Dataset.Channels, input.Dataset.Classes.Count, cancellationToken);
-        using var validation = EvaluationFeatures.Extract(model, validationSet, new Normalization(input.Dataset.Mean, input.Dataset.Std), request.Training.BatchSize, device);
-        using var scratch = workspace.NewScratchDirectory(request.RunId, "validation");
-        string file = scratch.File("validation.safetensors");
-        validation.Save(file);
-        await workspace.Store.UploadFromFileAsync(new RunLayout(request.RunId).ValidationFeatures, file, cancellationToken);
     }
 }

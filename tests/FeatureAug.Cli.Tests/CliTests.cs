@@ -53,7 +53,8 @@ public sealed class CliTests : IDisposable
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json")));
         Assert.Equal(0, report.RootElement.GetProperty("timings").GetProperty("phase1Seconds").GetDouble());
         Assert.False(Directory.Exists(Path.Combine(output, "checkpoints")), "no Phase-I checkpoint may exist for a rebalance run");
-        Assert.Contains("promoted (first champion", rebalance.Output);
+        Assert.Contains(": promoted the ", rebalance.Output);
+        Assert.Contains(" head (first champion", rebalance.Output);
     }
 
     [Theory]

@@ -64,7 +64,9 @@ public sealed class RunsApiTests : IAsyncLifetime
         Assert.Equal(2, request.Training.Epochs);
         Assert.Equal(new TrainingOptions().BatchSize, request.Training.BatchSize);
         Assert.Equal(new ExecutionSettings(Device: "cpu", Threads: 2, ExtractShards: 1), request.Execution);
-        Assert.Equal(new FsaOptions() with { Na = 2 }, request.Fsa);
+        // The grid is an array, which record equality compares by reference: compare it by its elements.
+        Assert.Equal(new FsaOptions() with { Na = 2, LearningRateGrid = request.Fsa.LearningRateGrid }, request.Fsa);
+        Assert.Equal(new FsaOptions().LearningRateGrid, request.Fsa.LearningRateGrid);
         Assert.Equal(RunMode.Full, request.Mode);
 
         // The data is junk, so the run fails at validation; GET shows that and why.

@@ -47,11 +47,12 @@ public sealed class FeatureAugOrchestratorTests
     private static readonly double[] FuseSeconds = [7, 3];
     private static readonly Dictionary<string, double> HeadSeconds = new()
     {
-        [HeadMethod.NoAug.Key()] = 5, [HeadMethod.Crt.Key()] = 8, [HeadMethod.Fsa.Key()] = 6,
+        [HeadMethod.NoAug.Key()] = 5, [HeadMethod.Crt.Key()] = 8, [HeadMethod.CrtReinit.Key()] = 2, [HeadMethod.Lws.Key()] = 3,
+        [HeadMethod.BalancedSoftmax.Key()] = 4, [HeadMethod.Fsa.Key()] = 6,
     };
 
     private static readonly string[] TrainedMethods =
-        [HeadMethod.NoAug.Key(), HeadMethod.Crt.Key(), HeadMethod.Fsa.Key()];
+        [HeadMethod.NoAug.Key(), HeadMethod.Crt.Key(), HeadMethod.CrtReinit.Key(), HeadMethod.Lws.Key(), HeadMethod.BalancedSoftmax.Key(), HeadMethod.Fsa.Key()];
 
     private static string Checkpoint(int epoch) => $"runs/run-1/checkpoints/epoch-{epoch:D3}.json";
 
@@ -113,7 +114,7 @@ public sealed class FeatureAugOrchestratorTests
             .. Enumerable.Repeat(nameof(ExtractFeaturesActivity), 3),
             nameof(PlanAugmentationActivity),
             .. Enumerable.Repeat(nameof(FuseTailClassesActivity), 2),
-            .. Enumerable.Repeat(nameof(FineTuneHeadActivity), 3),
+            .. Enumerable.Repeat(nameof(FineTuneHeadActivity), HeadMethods.Trained.Count),
             nameof(EvaluateActivity),
             nameof(PromoteActivity),
         ];
@@ -141,7 +142,7 @@ public sealed class FeatureAugOrchestratorTests
         Assert.Equal([[7, 9, 8], [3, 5]], batches.Select(b => b.TailClasses));
         Assert.All(batches, b => Assert.Equal(Plan.PlanInputsPath, b.PlanInputsPath));
 
-        AssertFannedOut(context, nameof(FineTuneHeadActivity), 3);
+        AssertFannedOut(context, nameof(FineTuneHeadActivity), HeadMethods.Trained.Count);
         var heads = Inputs<FineTuneInput>(context, nameof(FineTuneHeadActivity));
         Assert.Equal(TrainedMethods, heads.Select(h => h.Method));
         Assert.All(heads, h => Assert.Same(Plan, h.Plan));
@@ -167,8 +168,8 @@ public sealed class FeatureAugOrchestratorTests
             Stages(context));
         var statuses = context.CustomStatuses.Cast<RunStatus>().ToList();
         Assert.Equal([(0, 5), (2, 5), (4, 5)], statuses.Where(s => s.Stage == "TrainBackbone").Select(s => (s.StepsDone, s.StepsTotal)));
-        // 15 activities, each advancing the orchestration clock by 10 s.
-        Assert.Equal(("Completed", "in 150 s", context.UtcNow), (statuses[^1].Stage, statuses[^1].Detail, statuses[^1].UpdatedUtc));
+        // 18 activities (6 of them FineTuneHead), each advancing the orchestration clock by 10 s.
+        Assert.Equal(("Completed", "in 180 s", context.UtcNow), (statuses[^1].Stage, statuses[^1].Detail, statuses[^1].UpdatedUtc));
     }
 
     [Fact]
@@ -185,7 +186,7 @@ public sealed class FeatureAugOrchestratorTests
             .. Enumerable.Repeat(nameof(ExtractFeaturesActivity), 3),
             nameof(PlanAugmentationActivity),
             .. Enumerable.Repeat(nameof(FuseTailClassesActivity), 2),
-            .. Enumerable.Repeat(nameof(FineTuneHeadActivity), 3),
+            .. Enumerable.Repeat(nameof(FineTuneHeadActivity), HeadMethods.Trained.Count),
             nameof(EvaluateActivity),
             nameof(PromoteActivity),
         ];
@@ -227,7 +228,7 @@ public sealed class FeatureAugOrchestratorTests
         // Reversed delivery still finds every fan-out scheduled whole before any result arrived.
         AssertFannedOut(context, nameof(ExtractFeaturesActivity), 3);
         AssertFannedOut(context, nameof(FuseTailClassesActivity), 2);
-        AssertFannedOut(context, nameof(FineTuneHeadActivity), 3);
+        AssertFannedOut(context, nameof(FineTuneHeadActivity), HeadMethods.Trained.Count);
         // Fused classes arrive as [7, 9, 8] + [3, 5] or [3, 5] + [7, 9, 8]; the next stages get them in class order.
         int[] sorted = [3, 5, 7, 8, 9];
         Assert.All(Inputs<FineTuneInput>(context, nameof(FineTuneHeadActivity)), h => Assert.Equal(sorted, h.Fused.Select(f => f.TailClass)));

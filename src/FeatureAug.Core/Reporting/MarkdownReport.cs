@@ -20,19 +20,33 @@ public static class MarkdownReport
         md.AppendLine($"Head classes (h_r = {Number(report.Split.HeadRatio)}): {string.Join(", ", report.Split.HeadClasses.Select(c => ClassLabel(report, c)))}  ");
         md.AppendLine($"Tail classes: {string.Join(", ", report.Split.TailClasses.Select(c => ClassLabel(report, c)))}");
         md.AppendLine();
+        foreach (string adaptation in report.Adaptations) md.AppendLine($"- Adapted to the data: {adaptation}");
+        if (report.Adaptations.Count > 0) md.AppendLine();
 
         var methods = HeadMethods.All.Where(m => report.Methods.ContainsKey(m.Key())).ToList();
-        md.AppendLine("## Accuracy (balanced test set)");
+        int validationImages = report.Dataset.ValidationCounts.Sum();
+        md.AppendLine("## Accuracy (balanced)");
         md.AppendLine();
-        md.AppendLine("| method | overall | head | tail | many | medium | few |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine(validationImages > 0
+            ? $"The validation split ({validationImages} images, {report.Dataset.ValidationSource}) chose every method's settings and the candidate head; " +
+              $"the test set ({report.Dataset.TestCounts.Sum()} images) is only reported, never chosen on."
+            : $"No validation split: every method ran with its default settings; test set {report.Dataset.TestCounts.Sum()} images.");
+        md.AppendLine();
+        md.AppendLine("| method | validation | test | head | tail | many | medium | few | chosen with |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var method in methods)
         {
             var m = report.Methods[method.Key()];
-            md.AppendLine($"| {method.Display()} | {Percent(m.Top1)} | {Percent(m.HeadTop1)} | {Percent(m.TailTop1)} | " +
-                          $"{Percent(m.Many)} | {Percent(m.Medium)} | {Percent(m.Few)} |");
+            string name = report.Candidate?.Method == method.Key() ? $"**{method.Display()}**" : method.Display();
+            md.AppendLine($"| {name} | {Percent(m.ValidationTop1)} | {Percent(m.Top1)} | {Percent(m.HeadTop1)} | {Percent(m.TailTop1)} | " +
+                          $"{Percent(m.Many)} | {Percent(m.Medium)} | {Percent(m.Few)} | {m.Configuration?.Describe() ?? ""} |");
         }
         md.AppendLine();
+        if (report.Candidate is { } candidate)
+        {
+            md.AppendLine($"Candidate head (exported in model.safetensors, the challenger in promotion): **{HeadMethods.FromKey(candidate.Method).Display()}**. {candidate.Reason}");
+            md.AppendLine();
+        }
 
         md.AppendLine("## Per-class accuracy");
         md.AppendLine();

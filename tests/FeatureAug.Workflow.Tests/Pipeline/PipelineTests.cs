@@ -1,3 +1,4 @@
+using FeatureAug.Core.Data;
 using FeatureAug.Core.Formats;
 using FeatureAug.Core.Fsa;
 using FeatureAug.Core.Reporting;
@@ -28,7 +29,16 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         Assert.Equal(new[] { "3", "4" }, report.ConfusingClasses.Keys.OrderBy(k => k));
         Assert.All(report.ConfusingClasses.Values, confusing => Assert.Equal(2, confusing.Length));
         Assert.All(report.Fusion!.BankSizes.Values, size => Assert.True(size > 0));
-        Assert.Equal(TinyDataset.TrainCounts, report.Dataset.TrainCounts);
+        // ceil(10 %) of every class is held out of Phase I and Phase II as the validation split.
+        Assert.Equal(new[] { 8, 4, 2, 1, 1 }, report.Dataset.ValidationCounts);
+        Assert.Equal(TinyDataset.TrainCounts, report.Dataset.TrainCounts.Zip(report.Dataset.ValidationCounts, (t, v) => t + v));
+        Assert.Equal(ValidationSplit.FromTraining, report.Dataset.ValidationSource);
+        // Every head is measured on validation; the candidate is the best there, and it is what was exported and promoted.
+        Assert.All(report.Methods.Values, m => Assert.NotNull(m.ValidationTop1));
+        var candidate = report.Candidate!;
+        Assert.Equal("validation", candidate.ChosenBy);
+        Assert.Equal(report.Methods.Values.Max(m => m.ValidationTop1), report.Methods[candidate.Method].ValidationTop1);
+        Assert.All(HeadMethods.Trained, m => Assert.Equal(9, report.Methods[m.Key()].Configuration!.Tried.Count));   // 3 rates x 3 snapshots
         foreach (string file in new[] { "report.md", "class-distribution.png", "per-class-accuracy.png", "feature-pca.png" })
             Assert.True(await Store.ExistsAsync(ArtifactPath.Combine(new RunLayout("full-1").Reports, file), default), file);
         Assert.True(await Store.ExistsAsync(new RunLayout("full-1").Model, default));
@@ -36,11 +46,14 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
         // Two epoch chunks, one per activity; each computed exactly once.
         Assert.Equal(2, executions.ComputedCount("full-1", nameof(TrainBackboneActivity)));
         Assert.Equal(2, executions.ComputedCount("full-1", nameof(FuseTailClassesActivity)));
-        Assert.Equal(3, executions.ComputedCount("full-1", nameof(FineTuneHeadActivity)));
+        Assert.Equal(HeadMethods.Trained.Count, executions.ComputedCount("full-1", nameof(FineTuneHeadActivity)));
 
         var champion = await new ModelRegistry(Store).GetChampionAsync("tiny-model", default);
         Assert.NotNull(champion);
         Assert.Equal("full-1", champion!.RunId);
+        Assert.Equal(candidate.Method, champion.Method);
+        Assert.Equal(new RunLayout("full-1").Head(candidate.Method), champion.HeadPath);
+        Assert.Equal(candidate.Reason, champion.ChosenBecause);
         Assert.True(result.Promotion!.Promoted);
     }
 
@@ -56,7 +69,7 @@ public sealed class PipelineTests() : LocalPipelineTest("pipeline")
             ArtifactPath.Combine(new RunLayout("views-1").Features, FeatureAug.Core.Formats.FeatureShardManifest.FileName), default);
         Assert.Equal(3, manifest.ViewsPerSample); // the clean view and two augmented ones
         Assert.Equal("float16", manifest.VectorsDType);
-        Assert.Equal(TinyDataset.TrainCounts, manifest.ClassCounts);
+        Assert.Equal(new[] { 72, 36, 14, 7, 5 }, manifest.ClassCounts);   // the validation images held out
     }
 
     [Fact]
