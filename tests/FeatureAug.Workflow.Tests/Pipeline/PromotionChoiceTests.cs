@@ -4,6 +4,7 @@ using FeatureAug.Testing;
 using FeatureAug.Workflow.Inputs;
 using FeatureAug.Workflow.Models;
 using FeatureAug.Workflow.Storage;
+using TorchSharp.PyBridge;
 using Microsoft.DurableTask.Client;
 
 namespace FeatureAug.Workflow.Tests.Pipeline;
@@ -20,6 +21,8 @@ public sealed class PromotionChoiceTests() : LocalPipelineTest("promotion")
         return RunReport.FromJson(await new StreamReader(stream).ReadToEndAsync());
     }
 
+    private static float[] Row(TorchSharp.torch.Tensor tensor) => tensor.contiguous().data<float>().ToArray();
+
     [Fact]
     public async Task ANamedMethodIsExportedAndPromotedWhateverValidationSays()
     {
@@ -34,8 +37,14 @@ public sealed class PromotionChoiceTests() : LocalPipelineTest("promotion")
         var champion = (await new ModelRegistry(Store).GetChampionAsync("named-model", default))!;
         Assert.Equal("logitAdjust", champion.Method);
         Assert.Contains("tau ", champion.Configuration);
-        // Logit adjustment was made post hoc and stored like a trained head, tau folded into its bias.
-        Assert.True(await Store.ExistsAsync(new RunLayout("named-1").Head("logitAdjust"), default));
+        // Logit adjustment was made post hoc and stored like a trained head, tau folded into its bias; the exported
+        // model carries exactly that head, so a PyTorch user loading one state dict gets the promoted predictions.
+        var layout = new RunLayout("named-1");
+        using var head = ClassifierHead.Load(Store.GetFilePath(layout.Head("logitAdjust")));
+        var model = Safetensors.LoadStateDict(Store.GetFilePath(layout.Model));
+        Assert.Equal(Row(head.Weight), Row(model["fc.weight"]));
+        Assert.Equal(Row(head.Bias), Row(model["fc.bias"]));
+        foreach (var tensor in model.Values) tensor.Dispose();
     }
 
     [Fact]
