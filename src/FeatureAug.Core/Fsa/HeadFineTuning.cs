@@ -96,10 +96,8 @@ public static class HeadFineTuning
         PooledFeatureTable pooled, AugmentationPlan plan, IReadOnlyList<FusionBank> banks, ClassifierHead phaseOne,
         PhaseTwoSchedule? schedule = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(banks);
-        CheckTable(pooled, plan.ClassCounts, phaseOne);
+        CheckInputs(pooled, plan, phaseOne);
         if (pooled.ViewsPerSample != 1 + plan.Options.Views)
             throw new ArgumentException($"The pooled features hold {pooled.ViewsPerSample} views per sample but the plan was made for {1 + plan.Options.Views}.", nameof(pooled));
         var byClass = new Dictionary<int, FusionBank>();
@@ -130,9 +128,7 @@ public static class HeadFineTuning
     public static HeadTrainingResult TrainNoAug(
         PooledFeatureTable pooled, AugmentationPlan plan, ClassifierHead phaseOne, PhaseTwoSchedule? schedule = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(plan);
-        CheckTable(pooled, plan.ClassCounts, phaseOne);
+        CheckInputs(pooled, plan, phaseOne);
         var batches = NoAugBatches(pooled, plan.Split, plan.Options, plan.Seed);
         using var table = RealRows(pooled);
         return Train(table, batches, Warm(phaseOne, plan, schedule), new Dictionary<int, int>(), 0, cancellationToken);
@@ -147,9 +143,7 @@ public static class HeadFineTuning
     public static HeadTrainingResult TrainCrt(
         PooledFeatureTable pooled, AugmentationPlan plan, ClassifierHead phaseOne, PhaseTwoSchedule? schedule = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(plan);
-        CheckTable(pooled, plan.ClassCounts, phaseOne);
+        CheckInputs(pooled, plan, phaseOne);
         var batches = CrtBatches(pooled, plan.Options, plan.Seed, SeedStreams.CrtSchedule);
         using var table = RealRows(pooled);
         return Train(table, batches, Warm(phaseOne, plan, schedule), new Dictionary<int, int>(), 0, cancellationToken);
@@ -164,9 +158,7 @@ public static class HeadFineTuning
     public static HeadTrainingResult TrainCrtReinit(
         PooledFeatureTable pooled, AugmentationPlan plan, ClassifierHead phaseOne, PhaseTwoSchedule? schedule = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(plan);
-        CheckTable(pooled, plan.ClassCounts, phaseOne);
+        CheckInputs(pooled, plan, phaseOne);
         var batches = CrtBatches(pooled, plan.Options, plan.Seed, SeedStreams.CrtReinitSchedule);
         using var table = RealRows(pooled);
         using var start = Reinitialised(phaseOne.NumClasses, phaseOne.FeatureChannels, SeedStreams.Derive(plan.Seed, SeedStreams.CrtReinitInit));
@@ -186,9 +178,7 @@ public static class HeadFineTuning
     public static HeadTrainingResult TrainLws(
         PooledFeatureTable pooled, AugmentationPlan plan, ClassifierHead phaseOne, PhaseTwoSchedule? schedule = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(plan);
-        CheckTable(pooled, plan.ClassCounts, phaseOne);
+        CheckInputs(pooled, plan, phaseOne);
         var batches = CrtBatches(pooled, plan.Options, plan.Seed, SeedStreams.LwsSchedule);
         using var table = RealRows(pooled);
         return Train(table, batches, Warm(phaseOne, plan, schedule) with { ScalesOnly = true }, new Dictionary<int, int>(), 0, cancellationToken);
@@ -202,9 +192,7 @@ public static class HeadFineTuning
     public static HeadTrainingResult TrainBalancedSoftmax(
         PooledFeatureTable pooled, AugmentationPlan plan, ClassifierHead phaseOne, PhaseTwoSchedule? schedule = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pooled);
-        ArgumentNullException.ThrowIfNull(plan);
-        CheckTable(pooled, plan.ClassCounts, phaseOne);
+        CheckInputs(pooled, plan, phaseOne);
         var batches = InstanceBatches(pooled, plan.Options, plan.Seed);
         using var table = RealRows(pooled);
         using var logPrior = torch.tensor(LogCounts(plan.ClassCounts));
@@ -377,6 +365,13 @@ public static class HeadFineTuning
     /// <summary>The real pooled features as table rows (N V1) x K.</summary>
     private static Tensor RealRows(PooledFeatureTable pooled) =>
         pooled.Features.reshape((long)pooled.Count * pooled.ViewsPerSample, pooled.FeatureChannels);
+
+    private static void CheckInputs(PooledFeatureTable pooled, AugmentationPlan plan, ClassifierHead phaseOne)
+    {
+        ArgumentNullException.ThrowIfNull(pooled);
+        ArgumentNullException.ThrowIfNull(plan);
+        CheckTable(pooled, plan.ClassCounts, phaseOne);
+    }
 
     private static void CheckTable(PooledFeatureTable pooled, int[] classCounts, ClassifierHead phaseOne)
     {

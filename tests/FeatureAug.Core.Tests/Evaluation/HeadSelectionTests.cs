@@ -9,12 +9,15 @@ public sealed class HeadSelectionTests
 {
     private static readonly int[] Counts = { 40, 20, 10, 5 };
 
+    private static ExtractedFeatures Features(TorchSharp.torch.Tensor weight, TorchSharp.torch.Tensor bias) =>
+        FsaTestData.Synthetic(Counts, 3, 2, 2, 0, weight, bias, seed: 4);
+
     [Fact]
     public void ATrainedMethodIsChosenOverRatesAndSnapshotsByBalancedValidationAccuracy()
     {
         using var weight = torch.zeros(4, 3);
         using var bias = torch.zeros(4);
-        using var features = FsaTestData.Synthetic(Counts, 3, 2, 2, 0, weight, bias, seed: 4);
+        using var features = Features(weight, bias);
         using var pooled = features.Pooled();
         // A Phase-I FC whose bias favours class 0 by far predicts it for everything: 25 % balanced; a rate too small
         // to move it stays there.
@@ -42,7 +45,7 @@ public sealed class HeadSelectionTests
     {
         using var weight = torch.zeros(4, 3);
         using var bias = torch.zeros(4);
-        using var features = FsaTestData.Synthetic(Counts, 3, 2, 2, 0, weight, bias, seed: 4);
+        using var features = Features(weight, bias);
         using var pooled = features.Pooled();
         using var phaseOne = new ClassifierHead(weight, bias);
         var options = new FsaOptions { HeadRatio = 0.8, Nt = 4, Na = 1, Nf = 1, FineTuneIterations = 20 };
