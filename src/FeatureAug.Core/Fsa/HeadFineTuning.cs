@@ -130,8 +130,7 @@ public static class HeadFineTuning
     {
         CheckInputs(pooled, plan, phaseOne);
         var batches = NoAugBatches(pooled, plan.Split, plan.Options, plan.Seed);
-        using var table = RealRows(pooled);
-        return Train(table, batches, Warm(phaseOne, plan, schedule), new Dictionary<int, int>(), 0, cancellationToken);
+        return TrainOnRealRows(pooled, batches, Warm(phaseOne, plan, schedule), cancellationToken);
     }
 
     /// <summary>
@@ -145,8 +144,7 @@ public static class HeadFineTuning
     {
         CheckInputs(pooled, plan, phaseOne);
         var batches = CrtBatches(pooled, plan.Options, plan.Seed, SeedStreams.CrtSchedule);
-        using var table = RealRows(pooled);
-        return Train(table, batches, Warm(phaseOne, plan, schedule), new Dictionary<int, int>(), 0, cancellationToken);
+        return TrainOnRealRows(pooled, batches, Warm(phaseOne, plan, schedule), cancellationToken);
     }
 
     /// <summary>
@@ -160,11 +158,10 @@ public static class HeadFineTuning
     {
         CheckInputs(pooled, plan, phaseOne);
         var batches = CrtBatches(pooled, plan.Options, plan.Seed, SeedStreams.CrtReinitSchedule);
-        using var table = RealRows(pooled);
         using var start = Reinitialised(phaseOne.NumClasses, phaseOne.FeatureChannels, SeedStreams.Derive(plan.Seed, SeedStreams.CrtReinitInit));
         schedule ??= PhaseTwoSchedule.Single(plan.Options.CrtReinitLearningRate, plan.Options.FineTuneIterations);
         var spec = new TrainingSpec(start, schedule, plan.Options.FineTuneMomentum, CrtReinitWeightDecay, Cosine: true, ScalesOnly: false, LogitOffset: null);
-        return Train(table, batches, spec, new Dictionary<int, int>(), 0, cancellationToken);
+        return TrainOnRealRows(pooled, batches, spec, cancellationToken);
     }
 
     /// <summary>Kang et al.'s cRT weight decay.</summary>
@@ -180,8 +177,7 @@ public static class HeadFineTuning
     {
         CheckInputs(pooled, plan, phaseOne);
         var batches = CrtBatches(pooled, plan.Options, plan.Seed, SeedStreams.LwsSchedule);
-        using var table = RealRows(pooled);
-        return Train(table, batches, Warm(phaseOne, plan, schedule) with { ScalesOnly = true }, new Dictionary<int, int>(), 0, cancellationToken);
+        return TrainOnRealRows(pooled, batches, Warm(phaseOne, plan, schedule) with { ScalesOnly = true }, cancellationToken);
     }
 
     /// <summary>
@@ -194,9 +190,8 @@ public static class HeadFineTuning
     {
         CheckInputs(pooled, plan, phaseOne);
         var batches = InstanceBatches(pooled, plan.Options, plan.Seed);
-        using var table = RealRows(pooled);
         using var logPrior = torch.tensor(LogCounts(plan.ClassCounts));
-        return Train(table, batches, Warm(phaseOne, plan, schedule) with { LogitOffset = logPrior }, new Dictionary<int, int>(), 0, cancellationToken);
+        return TrainOnRealRows(pooled, batches, Warm(phaseOne, plan, schedule) with { LogitOffset = logPrior }, cancellationToken);
     }
 
     /// <summary>
@@ -390,6 +385,13 @@ public static class HeadFineTuning
     private static TrainingSpec Warm(ClassifierHead phaseOne, AugmentationPlan plan, PhaseTwoSchedule? schedule) =>
         new(phaseOne, schedule ?? PhaseTwoSchedule.Single(plan.Options.FineTuneLearningRate, plan.Options.FineTuneIterations),
             plan.Options.FineTuneMomentum, 0, Cosine: false, ScalesOnly: false, LogitOffset: null);
+
+    /// <summary>Trains on the real pooled features only (every method but FSA): no fused rows, nothing drawn from banks.</summary>
+    private static HeadTrainingResult TrainOnRealRows(PooledFeatureTable pooled, TrainingBatches batches, TrainingSpec spec, CancellationToken cancellationToken)
+    {
+        using var table = RealRows(pooled);
+        return Train(table, batches, spec, new Dictionary<int, int>(), 0, cancellationToken);
+    }
 
     private static HeadTrainingResult Train(
         Tensor table, TrainingBatches batches, TrainingSpec spec, IReadOnlyDictionary<int, int> fusedDraws, double reuseFactor, CancellationToken cancellationToken)
